@@ -1,0 +1,279 @@
+"""The adapter interface every platform module implements.
+
+An adapter turns one `Post` into one item on one platform account. It never retries: it says
+what happened through `ChannelError.kind` and the dispatcher (schedules/) decides what to do.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+import requests
+
+DEFAULT_TIMEOUT = 20.0  # seconds; every HTTP call an adapter makes passes a timeout
+
+
+class ErrorKind(enum.StrEnum):
+    """What a failed call tells us about the platform's state."""
+
+    RETRYABLE = "retryable"  # the platform surely did nothing: safe to try again later
+    PERMANENT = "permanent"  # trying again will not help until a person fixes something
+    UNKNOWN = "unknown_outcome"  # the request may have been carried out: reconcile first
+
+
+# Short reasons a secretariat worker understands, in Danish and English. `reason` on a
+# ChannelError is one of these keys; the technical detail goes in `detail`.
+REASONS: dict[str, tuple[str, str]] = {
+    "token_expired": (
+        "Adgangen til kontoen er udløbet. Forbind kontoen igen under Administration → Kanaler.",
+        "Access to the account has expired. Reconnect the account under Admin → Channels.",
+    ),
+    "token_invalid": (
+        "Platformen afviser kontoens adgangsnøgle. Forbind kontoen igen.",
+        "The platform rejects the account's access key. Reconnect the account.",
+    ),
+    "permission_missing": (
+        "Kontoen mangler tilladelse til at udgive. Giv tilladelsen igen på platformen.",
+        "The account lacks permission to publish. Grant the permission again on the platform.",
+    ),
+    "rate_limited": (
+        "Platformen beder os vente lidt (for mange kald). Vi prøver igen automatisk.",
+        "The platform asks us to wait (too many calls). We will try again automatically.",
+    ),
+    "quota_exhausted": (
+        "Kontoens daglige kvote for opslag er brugt op. Opslaget kan sendes, når kvoten er fornyet.",
+        "The account's daily posting quota is used up. It can go out when the quota renews.",
+    ),
+    "platform_unavailable": (
+        "Platformen svarer ikke lige nu. Vi prøver igen automatisk.",
+        "The platform is not answering right now. We will try again automatically.",
+    ),
+    "outcome_unknown": (
+        "Platformen svarede ikke, efter at opslaget blev sendt. Vi tjekker, om det kom ud.",
+        "The platform did not answer after the post was sent. We are checking whether it went out.",
+    ),
+    "invalid_content": (
+        "Platformen afviser indholdet. Ret teksten eller billederne og prøv igen.",
+        "The platform rejects the content. Fix the text or images and try again.",
+    ),
+    "invalid_media": (
+        "Platformen afviser billedet (format, størrelse eller billedformat).",
+        "The platform rejects the image (format, size or aspect ratio).",
+    ),
+    "media_unreachable": (
+        "Platformen kan ikke hente billedet. Tjek at den offentlige billedadresse virker.",
+        "The platform cannot fetch the image. Check that the public image address works.",
+    ),
+    "invalid_link": (
+        "Platformen afviser linket. Ret linket og prøv igen.",
+        "The platform rejects the link. Fix the link and try again.",
+    ),
+    "duplicate": (
+        "Platformen mener, at opslaget allerede findes (samme tekst).",
+        "The platform says this post already exists (same text).",
+    ),
+    "policy_block": (
+        "Platformen har midlertidigt blokeret kontoen. En person skal se på det.",
+        "The platform has temporarily blocked the account. A person needs to look at it.",
+    ),
+    "account_restricted": (
+        "Kontoen er begrænset af platformen. Log ind på platformen og se hvorfor.",
+        "The account is restricted by the platform. Log in to the platform to see why.",
+    ),
+    "not_found": (
+        "Platformen kan ikke finde kontoen eller elementet. Tjek kontoens id under Kanaler.",
+        "The platform cannot find the account or item. Check the account id under Channels.",
+    ),
+    "misconfigured": (
+        "Kanalen er ikke sat korrekt op (adresse eller id). Tjek indstillingerne.",
+        "The channel is not set up correctly (address or id). Check the settings.",
+    ),
+    "media_processing": (
+        "Platformen er stadig ved at behandle mediet. Vi prøver igen om lidt.",
+        "The platform is still processing the media. We will try again shortly.",
+    ),
+    "media_failed": (
+        "Platformen kunne ikke behandle mediet. Prøv et andet billede.",
+        "The platform could not process the media. Try another image.",
+    ),
+    "platform_error": (
+        "Platformen svarede med en fejl, vi ikke kender. En person skal se på det.",
+        "The platform answered with an error we do not recognise. A person needs to look at it.",
+    ),
+}
+
+
+class ChannelError(Exception):
+    """A platform call failed; `kind` says whether and how it may be tried again."""
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        reason: str,
+        detail: str = "",
+        *,
+        retry_after: float | None = None,
+        platform_code: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        if reason not in REASONS:
+            raise ValueError(f"unknown reason {reason!r}")
+        super().__init__(f"{kind.value}/{reason}: {detail}")
+        self.kind = kind
+        self.reason = reason
+        self.detail = detail[:2000]
+        self.retry_after = retry_after
+        self.platform_code = platform_code
+        self.http_status = http_status
+
+    def user_message(self, lang: str = "da") -> str:
+        """The reason in plain words, Danish unless `lang` is "en"."""
+        da, en = REASONS[self.reason]
+        return en if lang == "en" else da
+
+
+def reason_text(reason: str, lang: str = "da") -> str:
+    """The plain-words text for a stored reason key (falls back to the generic one)."""
+    da, en = REASONS.get(reason, REASONS["platform_error"])
+    return en if lang == "en" else da
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing about a post that the platform would refuse; `field` names where."""
+
+    field: str
+    code: str
+    message_da: str
+    message_en: str
+
+    def message(self, lang: str = "da") -> str:
+        return self.message_en if lang == "en" else self.message_da
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """An image as the platform will see it: a public URL plus the local bytes' facts."""
+
+    url: str  # public URL the platform can fetch (Instagram, Facebook by URL)
+    path: str | None = None  # local file, for uploads (WordPress, X)
+    mime_type: str = "image/jpeg"
+    width: int = 0
+    height: int = 0
+    size_bytes: int = 0
+    alt_text: str = ""
+
+
+@dataclass
+class Post:
+    """Everything one channel needs to publish one item.
+
+    `marker` is unique per delivery and is how `find_existing` recognises our own item
+    (WordPress slug, Mailchimp campaign title; for the others text + time window).
+    `state` holds platform ids persisted by earlier attempts; `checkpoint(key, value)` must be
+    called the moment a new platform id is known so a restart resumes instead of repeating.
+    """
+
+    marker: str
+    text: str
+    title: str = ""
+    link: str | None = None
+    html: str | None = None  # rendered, sanitised body (website, newsletter)
+    media: list[MediaItem] = field(default_factory=list)
+    kind: str = "post"  # post | article | event
+    municipalities: list[str] = field(default_factory=list)  # slugs
+    municipality_names: list[str] = field(default_factory=list)
+    initiative: str | None = None  # slug
+    initiative_name: str | None = None
+    scheduled_at: datetime | None = None  # UTC, timezone-aware; None = now
+    created_after: datetime | None = None  # earliest time the item can exist (reconciliation)
+    segment_municipalities: list[str] = field(default_factory=list)  # newsletter segmenting
+    state: dict[str, Any] = field(default_factory=dict)
+    checkpoint: Callable[[str, Any], None] | None = None
+
+    def remember(self, key: str, value: Any) -> None:
+        """Record a platform id in `state` and hand it to the checkpoint callback."""
+        self.state[key] = value
+        if self.checkpoint is not None:
+            self.checkpoint(key, value)
+
+
+@dataclass(frozen=True)
+class Published:
+    """Where an item ended up on the platform."""
+
+    external_id: str
+    url: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Normalised figures (reach, views, engagements, clicks, opens) plus the platform's own."""
+
+    normalised: dict[str, int]
+    raw: dict[str, Any]
+    per_segment: dict[str, dict[str, int]] = field(default_factory=dict)  # e.g. by municipality
+
+
+@dataclass(frozen=True)
+class Account:
+    """One configured account on one platform, with its credentials already resolved."""
+
+    platform: str
+    name: str
+    external_id: str  # page id, IG user id, list id, site user, X user id
+    credentials: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """Process-wide settings for one platform: where its API lives and how long to wait."""
+
+    base_url: str
+    timeout: float = DEFAULT_TIMEOUT
+    graph_version: str = "v25.0"
+    public_base_url: str = "http://127.0.0.1:5000"  # where our own media and links are served
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class Adapter:
+    """Base class for a platform adapter. Subclasses set `platform` and implement the four calls."""
+
+    platform: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        account: Account,
+        settings: ChannelSettings,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.account = account
+        self.settings = settings
+        self.session = session or requests.Session()
+
+    def validate(self, post: Post) -> list[Problem]:
+        """Return every rule of the platform that `post` breaks (empty when it may go out)."""
+        raise NotImplementedError
+
+    def publish(self, post: Post) -> Published:
+        """Publish `post`, resuming from `post.state`; raise ChannelError on failure."""
+        raise NotImplementedError
+
+    def find_existing(self, post: Post) -> Published | None:
+        """Ask the platform whether `post` already exists; raise ChannelError if it cannot tell."""
+        raise NotImplementedError
+
+    def fetch_metrics(self, published: Published) -> Metrics:
+        """Fetch current figures for a published item."""
+        raise NotImplementedError
+
+    def test_connection(self) -> str:
+        """Check credentials and ids with a harmless read; return a short description."""
+        raise NotImplementedError

@@ -1,0 +1,175 @@
+"""Shared fixtures: a migrated database per test (SQLite, or PostgreSQL with TEST_DATABASE_URL),
+the app, a client with a CSRF-aware form helper, and users of each role."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
+
+from drafts.models import Initiative, Role, User
+from publisher import create_app
+from publisher.auth import hash_password
+from publisher.config import load_organisation
+from publisher.db import normalise_url
+from publisher.migrate import upgrade
+from publisher.models import metadata
+from publisher.seed import load_organisation as seed_organisation
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "test-secret-key-that-is-long-enough-0123456789"
+PASSWORD = "correct horse battery staple"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _pg_database(base_url: str, name: str) -> str:
+    """Create (or recreate) database `name` on the server of `base_url`; return its URL."""
+    admin = create_engine(normalise_url(base_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    head, _, _ = base_url.rpartition("/")
+    return f"{head}/{name}"
+
+
+@pytest.fixture(scope="session")
+def _template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated database with the organisation loaded: a file (SQLite) or a database (PG)."""
+    org = load_organisation(ROOT / "config" / "organisation.toml")
+    if PG_URL:
+        url = _pg_database(PG_URL, f"publisher_test_{_worker()}")
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.db'}"
+    upgrade(url)
+    engine = create_engine(normalise_url(url))
+    with Session(engine) as db:
+        seed_organisation(db, org)
+        db.commit()
+    engine.dispose()
+    return url
+
+
+def _reset_pg(url: str) -> None:
+    engine = create_engine(normalise_url(url))
+    keep = {"municipality", "initiative", "channel_account", "alembic_version"}
+    tables = [t.name for t in metadata.sorted_tables if t.name not in keep]
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(_template: str, tmp_path: Path) -> str:
+    """A fresh database for one test."""
+    if PG_URL:
+        _reset_pg(_template)
+        return _template
+    path = tmp_path / "test.db"
+    shutil.copyfile(_template.removeprefix("sqlite:///"), path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
+    return {
+        "database_url": database_url,
+        "secret_key": SECRET,
+        "session_cookie_secure": False,
+        "upload_dir": str(tmp_path / "uploads"),
+        "log_format": "text",
+        "log_level": "WARNING",
+        "TESTING": True,
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    application = create_app(app_config)
+    yield application
+    application.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """A session of its own (not the request's) for arranging and checking data."""
+    session: Session = app.extensions["db_sessionmaker"]()
+    yield session
+    session.close()
+
+
+class Client(FlaskClient):
+    """A test client that can fill in the CSRF field like a browser would."""
+
+    def csrf_token(self) -> str:
+        page = self.get("/login").get_data(as_text=True)
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert match, "no CSRF token on the login page"
+        return match.group(1)
+
+    def post_form(self, url: str, data: dict[str, Any] | None = None, **kw: Any) -> Any:
+        payload = dict(data or {})
+        payload["csrf_token"] = self.csrf_token()
+        return self.post(url, data=payload, **kw)
+
+    def login(self, username: str, password: str = PASSWORD) -> Any:
+        return self.post_form("/login", {"username": username, "password": password})
+
+
+@pytest.fixture
+def client(app: Flask) -> Client:
+    app.test_client_class = Client
+    return app.test_client()  # type: ignore[return-value]
+
+
+def make_user(db: Session, username: str, role: Role, initiatives: tuple[str, ...] = (),
+              password: str = PASSWORD, locale: str = "da") -> User:
+    found = list(db.scalars(select(Initiative).where(Initiative.slug.in_(initiatives))))
+    user = User(username=username, name=username.title(), email=f"{username}@example.org",
+                role=role.value, password_hash=hash_password(password), initiatives=found,
+                locale=locale, created_at=datetime.now(UTC))
+    db.add(user)
+    db.commit()
+    return user
+
+
+@pytest.fixture
+def admin(db: Session) -> User:
+    return make_user(db, "admin", Role.ADMIN)
+
+
+@pytest.fixture
+def editor(db: Session) -> User:
+    """An editor for the music initiative only."""
+    return make_user(db, "musik", Role.EDITOR, ("music",))
+
+
+@pytest.fixture
+def viewer(db: Session) -> User:
+    return make_user(db, "viewer", Role.VIEWER)
+
+
+@pytest.fixture
+def admin_client(client: Client, admin: User) -> Client:
+    assert client.login("admin").status_code == 302
+    return client
+
+
+@pytest.fixture
+def editor_client(client: Client, editor: User) -> Client:
+    assert client.login("musik").status_code == 302
+    return client
