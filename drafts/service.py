@@ -65,8 +65,9 @@ def create_draft(
     """Create a draft from checked input and record who made it."""
     draft = Draft(status=Status.DRAFT.value, version=1, author_id=author_id,
                   created_at=now, updated_at=now, title=data.title)
+    with session.no_autoflush:
+        _apply(session, draft, data)
     session.add(draft)
-    _apply(session, draft, data)
     for position, item in enumerate(media or []):
         item.position = position
         draft.media.append(item)
@@ -92,7 +93,8 @@ def update_draft(
         raise NotEditable(draft.status)
     before = content_fields(draft)
     desired_before = draft.desired_at
-    _apply(session, draft, data)
+    with session.no_autoflush:
+        _apply(session, draft, data)
     for item in list(draft.media):
         if remove_media and item.id in remove_media:
             draft.media.remove(item)
