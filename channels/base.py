@@ -45,7 +45,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "The platform asks us to wait (too many calls). We will try again automatically.",
     ),
     "quota_exhausted": (
-        "Kontoens daglige kvote for opslag er brugt op. Opslaget kan sendes, når kvoten er fornyet.",
+        "Kontoens daglige kvote for opslag er brugt. Opslaget kan sendes, når kvoten fornyes.",
         "The account's daily posting quota is used up. It can go out when the quota renews.",
     ),
     "platform_unavailable": (
@@ -104,6 +104,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "Platformen svarede med en fejl, vi ikke kender. En person skal se på det.",
         "The platform answered with an error we do not recognise. A person needs to look at it.",
     ),
+    "not_ready": (
+        "Platformen er ikke klar til at sende endnu (modtagerne beregnes). Vi prøver igen om lidt.",
+        "The platform is not ready to send yet (recipients are being counted). We will retry soon.",
+    ),
 }
 
 
@@ -150,6 +154,8 @@ class Problem:
     code: str
     message_da: str
     message_en: str
+    # "error": the platform would refuse it; "warning": a house rule, the post may still go out.
+    level: str = "error"
 
     def message(self, lang: str = "da") -> str:
         return self.message_en if lang == "en" else self.message_da

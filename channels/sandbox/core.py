@@ -64,6 +64,14 @@ class Faults:
             self.rules.clear()
             self.latency = 0.0
 
+    def remove(self, rule_id: int) -> bool:
+        """Remove the rule with this id; return whether there was one."""
+        with self._lock:
+            kept = [r for r in self.rules if r.id != rule_id]
+            found = len(kept) != len(self.rules)
+            self.rules[:] = kept
+        return found
+
     def pick(self, platform: str, op: str) -> FaultRule | None:
         """Return the first rule that fires for this call, consuming one of its uses."""
         with self._lock:

@@ -10,7 +10,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from channels.sandbox.app import create_sandbox_app, settings_for
-from channels.sandbox.core import Faults, FaultRule, Store
+from channels.sandbox.core import FaultRule, Faults, Store
 
 
 @dataclass

@@ -1,0 +1,393 @@
+"""The newsletter channel: a Mailchimp audience through mailchimp-marketing (platforms.md §4, §7).
+
+`account.external_id` is the list (audience) id and `account.credentials["api_key"]` the API key
+(`<hex>-<dc>`). Options: `from_name`, `reply_to`, `merge_field` (default "KOMMUNE": the list's
+municipality merge field), `organisation` (shown at the top of the mail; default the account
+name) and `status_if_new` for `sync_member` (default "subscribed").
+
+`settings.base_url` is the API root, e.g. "https://{dc}.api.mailchimp.com/3.0" ({dc} is taken
+from the key) or the sandbox. The client library builds URLs as `host + path` and then replaces
+every "server" in them with the data centre, so a host containing "server" is refused.
+
+The library uses module-level `requests` calls (the injected session is not used) and hands back
+three shapes: parsed JSON; a raw `requests.Response` for 204 and for answers without a usable
+body (including a bare 403); `ApiClientError` whose `.text` is a dict, a raw JSON string
+(problem+json) or the requests exception it caught (status_code None).
+
+Publishing, each step resumed from `post.state`:
+
+1. create the campaign with `settings.title` = "<marker> | <subject>" (internal, never shown to
+   readers) and, when `post.segment_municipalities` is set, a segment "merge field is any of
+   these values"; remember `campaign_id`;
+2. set the content (our accessible template, HTML and plain text); remember `content_set`;
+3. read the campaign's status first: `sending`/`sent` means done, `schedule` means scheduled —
+   never send twice; otherwise send now, or schedule at the next quarter hour at or after
+   `post.scheduled_at` (Mailchimp only schedules on :00/:15/:30/:45 UTC).
+
+"Your Campaign is not ready to send." right after creating is usually Mailchimp still counting
+the recipients, so the first one is RETRYABLE (reason "not_ready", remembered as
+`not_ready_seen`); a second one is PERMANENT invalid_content carrying the send checklist.
+
+Metrics: opens = unique opens, clicks = unique subscriber clicks, views = all opens, reach =
+emails sent; `per_segment` splits opens and clicks by each recipient's merge-field value (from
+the email activity joined with the members' merge fields; members without a value are left out).
+The merge field holds whatever the service writes with `sync_member` and segments on — the
+service uses the same municipality key for both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import mailchimp_marketing
+import requests
+from mailchimp_marketing.api_client import ApiClientError
+
+from channels.base import (
+    Adapter,
+    ChannelError,
+    ErrorKind,
+    Metrics,
+    Post,
+    Problem,
+    Published,
+)
+from channels.newsletter_email import preview_text, render_email
+from channels.newsletter_errors import classify
+from channels.transport import transport_error
+
+SUBJECT_MAX = 150
+PAGE_SIZE = 1000  # Mailchimp's largest page
+DONE = ("sending", "sent", "archived")
+KEY = re.compile(r"[0-9A-Za-z]+-[a-z]+[0-9]+")
+NOT_READY = "not ready to send"
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+R, P, U = ErrorKind.RETRYABLE, ErrorKind.PERMANENT, ErrorKind.UNKNOWN
+
+
+def next_quarter(at: datetime, now: datetime) -> datetime:
+    """Return the first quarter hour (UTC) at or after `at`, and strictly after `now`."""
+    moment = max(at, now).astimezone(UTC)
+    floor = moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+    slot = floor if floor == moment else floor + timedelta(minutes=15)
+    return slot if slot > now else slot + timedelta(minutes=15)
+
+
+def subscriber_hash(email: str) -> str:
+    """Return Mailchimp's member id: the MD5 of the lowercased address."""
+    return hashlib.md5(email.strip().lower().encode()).hexdigest()
+
+
+class NewsletterAdapter(Adapter):
+    """Send posts as Mailchimp campaigns to one audience, optionally segmented by municipality."""
+
+    platform = "newsletter"
+    label = "Nyhedsbrev (Mailchimp)"
+
+    _client: Any = None
+
+    @property
+    def list_id(self) -> str:
+        return self.account.external_id
+
+    @property
+    def merge_field(self) -> str:
+        return str(self.account.options.get("merge_field") or "KOMMUNE")
+
+    @property
+    def client(self) -> Any:
+        """The configured mailchimp-marketing client, pointed at `settings.base_url`."""
+        if self._client is None:
+            key = self.account.credentials.get("api_key", "")
+            if not KEY.fullmatch(key):
+                raise ChannelError(P, "token_invalid", "the API key must look like <key>-<dc>")
+            host = self.settings.base_url.rstrip("/").replace("{dc}", key.rsplit("-", 1)[1])
+            if "server" in host:
+                raise ChannelError(
+                    P, "misconfigured", f"the Mailchimp URL may not contain 'server': {host}"
+                )
+            client = mailchimp_marketing.Client()
+            client.set_config({"api_key": key, "timeout": self.settings.timeout})
+            client.api_client.host = host
+            self._client = client
+        return self._client
+
+    def _call(self, write: bool, method: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call one client method; return its data (None for 204) or raise a ChannelError."""
+        try:
+            result = method(*args, **kwargs)
+        except ApiClientError as exc:
+            if exc.status_code is None:
+                caught = exc.text
+                if isinstance(caught, requests.RequestException):
+                    raise transport_error(caught, write=write) from exc
+                kind, reason = (U, "outcome_unknown") if write else (R, "platform_unavailable")
+                raise ChannelError(kind, reason, f"transport: {caught!r}") from exc
+            raise classify(exc.status_code, exc.text, write=write) from exc
+        except requests.RequestException as exc:
+            raise transport_error(exc, write=write) from exc
+        if isinstance(result, requests.Response):
+            if not result.ok:
+                raise classify(result.status_code, result.text, write=write)
+            return None
+        return result
+
+    # -- the four calls -------------------------------------------------------------------------
+
+    def validate(self, post: Post) -> list[Problem]:
+        """Return Mailchimp's rules (and this account's setup) that `post` breaks."""
+        problems: list[Problem] = []
+        subject = post.title.strip()
+        if not subject:
+            problems.append(
+                Problem("title", "required", "Nyhedsbrevet skal have en emnelinje.",
+                        "The newsletter needs a subject line.")
+            )  # fmt: skip
+        elif len(subject) > SUBJECT_MAX:
+            problems.append(
+                Problem("title", "too_long",
+                        f"Emnelinjen må højst være {SUBJECT_MAX} tegn (den er {len(subject)}).",
+                        f"The subject may be at most {SUBJECT_MAX} characters "
+                        f"(it is {len(subject)}).")
+            )  # fmt: skip
+        if not (post.html or post.text).strip():
+            problems.append(
+                Problem("body", "required", "Nyhedsbrevet skal have en tekst.",
+                        "The newsletter needs a body.")
+            )  # fmt: skip
+        if not str(self.account.options.get("from_name") or "").strip():
+            problems.append(
+                Problem("account", "from_name_missing",
+                        "Kanalen mangler et afsendernavn (Administration → Kanaler).",
+                        "The channel has no sender name (Admin → Channels).")
+            )  # fmt: skip
+        if not EMAIL.fullmatch(str(self.account.options.get("reply_to") or "")):
+            problems.append(
+                Problem("account", "reply_to_missing",
+                        "Kanalen mangler en gyldig svar-adresse (Administration → Kanaler).",
+                        "The channel has no valid reply-to address (Admin → Channels).")
+            )  # fmt: skip
+        return problems
+
+    def publish(self, post: Post) -> Published:
+        """Create the campaign, set its content, then send or schedule it exactly once."""
+        campaigns = self.client.campaigns
+        campaign_id = post.state.get("campaign_id")
+        if not campaign_id:
+            created = self._call(True, campaigns.create, self._campaign_body(post))
+            campaign_id = str(created["id"])
+            post.remember("campaign_id", campaign_id)
+        if not post.state.get("content_set"):
+            organisation = str(self.account.options.get("organisation") or self.account.name)
+            html_part, text_part = render_email(post, organisation)
+            content = {"html": html_part, "plain_text": text_part}
+            self._call(False, campaigns.set_content, campaign_id, content)  # a PUT: repeatable
+            post.remember("content_set", True)
+        campaign = self._call(False, campaigns.get, campaign_id)
+        status = campaign.get("status")
+        if status in DONE or status == "schedule":
+            return self._published(campaign)  # never send a campaign twice
+        if status not in ("save", "paused"):
+            raise ChannelError(P, "platform_error", f"campaign {campaign_id} is {status!r}")
+        now = datetime.now(UTC)
+        try:
+            if post.scheduled_at is not None and post.scheduled_at > now:
+                when = next_quarter(post.scheduled_at, now)
+                schedule = {"schedule_time": when.isoformat(), "timewarp": False}
+                self._call(True, campaigns.schedule, campaign_id, schedule)
+                campaign.update(status="schedule", send_time=when.isoformat())
+            else:
+                self._call(True, campaigns.send, campaign_id)
+                campaign.update(status="sending")
+        except ChannelError as exc:
+            if exc.http_status == 400 and NOT_READY in exc.detail.lower():
+                raise self._not_ready(post, campaign_id, exc) from exc
+            raise
+        return self._published(campaign)
+
+    def find_existing(self, post: Post) -> Published | None:
+        """Find our campaign by remembered id or title marker; an unsent one gives None."""
+        campaigns = self.client.campaigns
+        campaign_id = post.state.get("campaign_id")
+        if campaign_id:
+            try:
+                found = self._call(False, campaigns.get, campaign_id)
+            except ChannelError as exc:
+                if exc.http_status != 404:
+                    raise
+                post.remember("campaign_id", None)  # deleted in Mailchimp: search by title
+                post.remember("content_set", None)
+            else:
+                return self._published(found) if self._is_out(found) else None
+        return self._find_by_title(post)
+
+    def fetch_metrics(self, published: Published) -> Metrics:
+        """Read the campaign report, plus opens and clicks per municipality merge-field value."""
+        reports = self.client.reports
+        try:
+            report = self._call(False, reports.get_campaign_report, published.external_id)
+        except ChannelError as exc:
+            if exc.http_status != 404:
+                raise
+            # Mailchimp has a report only once a campaign is sending; scheduled ones have none.
+            zeros = {"opens": 0, "clicks": 0, "views": 0, "reach": 0}
+            return Metrics(zeros, {"report": None, "note": "not sent yet"})
+        opens, clicks = report.get("opens") or {}, report.get("clicks") or {}
+        normalised = {
+            "opens": int(opens.get("unique_opens") or 0),
+            "clicks": int(clicks.get("unique_subscriber_clicks") or 0),
+            "views": int(opens.get("opens_total") or 0),
+            "reach": int(report.get("emails_sent") or 0),
+        }
+        return Metrics(normalised, report, self._per_segment(published.external_id))
+
+    def test_connection(self) -> str:
+        """Check the key and the list id by reading the list."""
+        found = self._call(False, self.client.lists.get_list, self.list_id)
+        members = (found.get("stats") or {}).get("member_count", "?")
+        return f"Mailchimp: list {found.get('name')} ({members} subscribers)"
+
+    def sync_member(self, email: str, municipality: str, name: str | None = None) -> str:
+        """Add or update a subscriber with their municipality in the merge field; return its id."""
+        merge_fields = {self.merge_field: municipality}
+        if name:
+            first, _, last = name.strip().partition(" ")
+            merge_fields.update(FNAME=first, LNAME=last)
+        body: dict[str, Any] = {
+            "email_address": email.strip(),
+            "status_if_new": str(self.account.options.get("status_if_new") or "subscribed"),
+            "merge_fields": merge_fields,
+        }
+        member_hash = subscriber_hash(email)
+        lists = self.client.lists
+        saved = self._call(False, lists.set_list_member, self.list_id, member_hash, body)
+        return str(saved.get("id", member_hash))  # a PUT by hash: repeatable
+
+    # -- steps ----------------------------------------------------------------------------------
+
+    def _campaign_body(self, post: Post) -> dict[str, Any]:
+        options = self.account.options
+        recipients: dict[str, Any] = {"list_id": self.list_id}
+        if post.segment_municipalities:
+            conditions = [
+                {"condition_type": "TextMerge", "field": self.merge_field, "op": "is", "value": v}
+                for v in post.segment_municipalities
+            ]
+            recipients["segment_opts"] = {"match": "any", "conditions": conditions}
+        return {
+            "type": "regular",
+            "recipients": recipients,
+            "settings": {
+                "subject_line": post.title,
+                "preview_text": preview_text(post.text),
+                "title": f"{post.marker} | {post.title}"[:100],
+                "from_name": options.get("from_name", ""),
+                "reply_to": options.get("reply_to", ""),
+                "auto_footer": False,
+            },
+            "tracking": {"opens": True, "html_clicks": True, "text_clicks": True},
+        }
+
+    def _not_ready(self, post: Post, campaign_id: str, exc: ChannelError) -> ChannelError:
+        if not post.state.get("not_ready_seen"):
+            post.remember("not_ready_seen", True)
+            return ChannelError(R, "not_ready", exc.detail, retry_after=60.0, http_status=400)
+        checklist = self._call(False, self.client.campaigns.get_send_checklist, campaign_id)
+        errors = [
+            f"{item.get('heading')}: {item.get('details')}"
+            for item in checklist.get("items", [])
+            if item.get("type") == "error"
+        ]
+        detail = f"{exc.detail} {'; '.join(errors)}".strip()
+        return ChannelError(P, "invalid_content", detail, http_status=400)
+
+    @staticmethod
+    def _is_out(campaign: dict[str, Any]) -> bool:
+        return campaign.get("status") in DONE or campaign.get("status") == "schedule"
+
+    def _find_by_title(self, post: Post) -> Published | None:
+        query: dict[str, Any] = {"count": PAGE_SIZE, "offset": 0, "list_id": self.list_id}
+        query["fields"] = [
+            "campaigns.id", "campaigns.settings.title", "campaigns.status",
+            "campaigns.archive_url", "campaigns.send_time", "total_items",
+        ]  # fmt: skip
+        if post.created_after is not None:
+            query["since_create_time"] = post.created_after.astimezone(UTC).isoformat()
+        ours: list[dict[str, Any]] = []
+        while True:
+            page = self._call(False, self.client.campaigns.list, **query)
+            for campaign in page.get("campaigns", []):
+                title = str((campaign.get("settings") or {}).get("title", ""))
+                if title == post.marker or title.startswith(f"{post.marker} | "):
+                    ours.append(campaign)
+            query["offset"] += PAGE_SIZE
+            if query["offset"] >= int(page.get("total_items") or 0):
+                break
+        out = [c for c in ours if self._is_out(c)]
+        if out:
+            return self._published(out[0], [str(c["id"]) for c in ours if c is not out[0]])
+        unsent = [c for c in ours if c.get("status") in ("save", "paused")]
+        if unsent:
+            # Created but never sent: resume with it (content may still be missing).
+            post.remember("campaign_id", str(unsent[0]["id"]))
+        return None
+
+    @staticmethod
+    def _published(campaign: dict[str, Any], others: list[str] | None = None) -> Published:
+        extra: dict[str, Any] = {"status": campaign.get("status")}
+        if campaign.get("send_time"):
+            extra["send_time"] = campaign["send_time"]
+        if others:
+            extra["other_campaign_ids"] = others
+        return Published(str(campaign["id"]), campaign.get("archive_url"), extra)
+
+    def _per_segment(self, campaign_id: str) -> dict[str, dict[str, int]]:
+        """Opens and clicks per merge-field value: email activity joined with the members."""
+        values = self._merge_values()
+        split: dict[str, dict[str, int]] = {}
+        offset = 0
+        while True:
+            page = self._call(
+                False,
+                self.client.reports.get_email_activity_for_campaign,
+                campaign_id,
+                count=PAGE_SIZE,
+                offset=offset,
+            )
+            for email in page.get("emails", []):
+                value = values.get(str(email.get("email_address", "")).lower(), "")
+                if not value:
+                    continue
+                actions = {a.get("action") for a in email.get("activity") or []}
+                counts = split.setdefault(value, {"reach": 0, "opens": 0, "clicks": 0})
+                counts["reach"] += 1
+                counts["opens"] += "open" in actions
+                counts["clicks"] += "click" in actions
+            offset += PAGE_SIZE
+            if offset >= int(page.get("total_items") or 0):
+                return split
+
+    def _merge_values(self) -> dict[str, str]:
+        """Every member's merge-field value by lowercased address, a page of 1000 at a time."""
+        values: dict[str, str] = {}
+        offset = 0
+        fields = ["members.email_address", "members.merge_fields", "total_items"]
+        while True:
+            page = self._call(
+                False,
+                self.client.lists.get_list_members_info,
+                self.list_id,
+                count=PAGE_SIZE,
+                offset=offset,
+                fields=fields,
+            )
+            for member in page.get("members", []):
+                value = (member.get("merge_fields") or {}).get(self.merge_field)
+                values[str(member.get("email_address", "")).lower()] = str(value or "")
+            offset += PAGE_SIZE
+            if offset >= int(page.get("total_items") or 0):
+                return values

@@ -1,0 +1,1 @@
+"""Templates the channels render; a package so that importlib.resources finds them."""
