@@ -1,0 +1,66 @@
+"""Configured accounts become working adapters, and "test connection" records their health."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from drafts.models import ChannelAccount
+from publisher.accounts import build_adapter, check_connection
+from publisher.config import load_settings
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+CREDENTIALS = {
+    "facebook": {"ACCESS_TOKEN": "sandbox"},
+    "instagram": {"ACCESS_TOKEN": "sandbox"},
+    "website": {"APPLICATION_PASSWORD": "abcd efgh ijkl"},
+    "newsletter": {"API_KEY": "0123456789abcdef-us1"},
+    "x": {"CONSUMER_KEY": "k", "CONSUMER_SECRET": "s", "ACCESS_TOKEN": "1234-t",
+          "ACCESS_TOKEN_SECRET": "ts"},
+}
+IDS = {"facebook": "100000000000001", "instagram": "17841400000000001",
+       "website": "publisher", "newsletter": "kmp0list01", "x": "1234"}
+
+
+@pytest.fixture
+def settings(sandbox, monkeypatch):
+    env = {"PUBLISHER_SECRET_KEY": "k" * 40,
+           "PUBLISHER_FACEBOOK_GRAPH_URL": sandbox.url("facebook"),
+           "PUBLISHER_INSTAGRAM_GRAPH_URL": sandbox.url("instagram"),
+           "PUBLISHER_WORDPRESS_URL": sandbox.url("wordpress"),
+           "PUBLISHER_MAILCHIMP_API_URL": sandbox.url("mailchimp"),
+           "PUBLISHER_X_API_URL": sandbox.url("x"),
+           "PUBLISHER_CHANNEL_TIMEOUT": "5"}
+    for platform, creds in CREDENTIALS.items():
+        for key, value in creds.items():
+            monkeypatch.setenv(f"PUBLISHER_CRED_T_{platform.upper()}_{key}", value)
+    return load_settings(env=env)
+
+
+def _row(platform: str) -> ChannelAccount:
+    return ChannelAccount(platform=platform, name=platform, external_id=IDS[platform],
+                          credentials_env=f"T_{platform.upper()}", options={})
+
+
+@pytest.mark.parametrize("platform", sorted(CREDENTIALS))
+def test_a_configured_account_connects_to_the_sandbox(settings, platform):
+    row = _row(platform)
+    assert check_connection(settings, row, NOW) is True, row.health_detail
+    assert row.health == "ok" and row.checked_at == NOW
+
+
+def test_an_expired_token_marks_the_account_failing_with_the_reason(settings, sandbox):
+    sandbox.fault(platform="facebook", op="*", kind="expired_token")
+    row = _row("facebook")
+    assert check_connection(settings, row, NOW) is False
+    assert row.health == "failing"
+    assert row.health_detail.startswith("token_expired")
+
+
+def test_an_account_may_name_its_own_site(settings, sandbox):
+    row = _row("website")
+    row.options = {"base_url": sandbox.url("wordpress")}
+    adapter = build_adapter(settings, row)
+    assert adapter.settings.base_url == sandbox.url("wordpress")
+    assert "base_url" not in adapter.settings.options
