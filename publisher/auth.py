@@ -55,7 +55,8 @@ def verify_password(user: User | None, password: str) -> bool:
 def password_problem(password: str) -> tuple[str, str] | None:
     """A reason (da, en) the password is too weak, or None."""
     if len(password) < 12:
-        return ("Adgangskoden skal have mindst 12 tegn.", "The password needs at least 12 characters.")
+        return ("Adgangskoden skal have mindst 12 tegn.",
+                "The password needs at least 12 characters.")
     if len(set(password)) < 5:
         return ("Adgangskoden er for ensformig.", "The password is too repetitive.")
     return None

@@ -6,7 +6,17 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -32,6 +42,9 @@ def _safe_next(target: str | None) -> str:
         return url_for("drafts.queue")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("drafts.queue")
+    # Browsers read "/\host" as "//host" and drop tabs and newlines, so refuse those too.
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return url_for("drafts.queue")
     return target
 

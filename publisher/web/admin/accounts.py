@@ -1,0 +1,177 @@
+"""Channel accounts: where posts go. Credentials live in the environment, never here."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from drafts.models import CHANNEL_NAMES, ChannelAccount
+from publisher.auth import admin_required
+from publisher.config import ConfigError, account_credentials
+from publisher.db import get_session
+from publisher.web.admin.common import (
+    FormReader,
+    bp,
+    municipality_options,
+    record,
+    show,
+    wanted_active,
+)
+
+PREFIX_RE = re.compile(r"^[A-Z0-9]+(?:_[A-Z0-9]+)*$")
+FIELDS = ("platform", "external_id", "name", "municipality", "credentials_env")
+
+
+def platform_labels() -> dict[str, str]:
+    """Each platform's name as people know it."""
+    return {"facebook": "Facebook", "instagram": "Instagram", "website": _("Website"),
+            "newsletter": _("Newsletter (Mailchimp)"), "x": "X"}
+
+
+def credential_keys(prefix: str) -> tuple[list[str], str]:
+    """Names (never values) of the credentials set for a prefix, and a problem if any."""
+    if not prefix:
+        return [], ""
+    try:
+        return sorted(account_credentials(prefix)), ""
+    except ConfigError as exc:
+        return [], str(exc)
+
+
+def _get(db: Session, account_id: int) -> ChannelAccount:
+    account = db.get(ChannelAccount, account_id)
+    if account is None:
+        abort(404)
+    return account
+
+
+def _duplicate_message(platform: str, external_id: str) -> str:
+    return _("There is already a %(platform)s account with the id %(id)s.",
+             platform=platform, id=external_id)
+
+
+def _read(db: Session, account: ChannelAccount | None) -> tuple[dict[str, Any], dict[str, str]]:
+    form = FormReader(request.form)
+    prefix = (request.form.get("credentials_env") or "").strip().upper()
+    if prefix and (len(prefix) > 64 or not PREFIX_RE.match(prefix)):
+        form.fail("credentials_env", _("Use capital letters A–Z, digits and single underscores, "
+                                       "e.g. KMP_FACEBOOK."))
+    values: dict[str, Any] = {
+        "platform": form.choice("platform", CHANNEL_NAMES, _("Choose a platform.")),
+        "external_id": form.text("external_id", 120, _("Enter the account's id on the "
+                                                        "platform.")),
+        "name": form.text("name", 160, _("Enter a name people recognise the account by.")),
+        "municipality": form.municipality(db, "municipality", required=False),
+        "municipality_id": request.form.get("municipality", ""),
+        "credentials_env": prefix,
+    }
+    if "platform" not in form.errors and values["external_id"]:
+        clash = db.scalar(select(ChannelAccount.id).where(
+            ChannelAccount.platform == values["platform"],
+            ChannelAccount.external_id == values["external_id"]))
+        if clash is not None and (account is None or clash != account.id):
+            form.fail("external_id", _duplicate_message(values["platform"],
+                                                        values["external_id"]))
+    return values, form.errors
+
+
+def _form(account: ChannelAccount | None, values: dict[str, Any],
+          errors: dict[str, str]) -> Any:
+    keys, problem = credential_keys(account.credentials_env if account is not None else "")
+    current = account.municipality if account is not None else None
+    return show("admin/account_form.html", account=account, values=values, errors=errors,
+                platform_pairs=[(p, platform_labels().get(p, p)) for p in CHANNEL_NAMES],
+                municipalities=municipality_options(get_session(),
+                                                                              current),
+                credential_keys=keys, credential_problem=problem)
+
+
+def _conflict(account: ChannelAccount | None, values: dict[str, Any]) -> Any:
+    get_session().rollback()
+    message = _duplicate_message(values["platform"], values["external_id"])
+    return _form(account, values, {"external_id": message})
+
+
+@bp.get("/accounts")
+@admin_required
+def accounts() -> Any:
+    """List channel accounts with their health and which credentials are present."""
+    rows = list(get_session().scalars(
+        select(ChannelAccount).order_by(ChannelAccount.platform, ChannelAccount.name)))
+    keys = {a.id: credential_keys(a.credentials_env) for a in rows}
+    return show("admin/accounts.html", accounts=rows, keys=keys, platforms=platform_labels())
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+@admin_required
+def account_new() -> Any:
+    """Add a channel account."""
+    if request.method == "GET":
+        return _form(None, {"platform": CHANNEL_NAMES[0]}, {})
+    db = get_session()
+    values, errors = _read(db, None)
+    if errors:
+        return _form(None, values, errors)
+    account = ChannelAccount(options={}, active=True)
+    for name in FIELDS:
+        setattr(account, name, values[name])
+    db.add(account)
+    try:
+        db.flush()
+        record(db, "account.created", account_id=account.id, platform=account.platform,
+               external_id=account.external_id)
+        db.commit()
+    except IntegrityError:
+        return _conflict(None, values)
+    flash(_("The account %(name)s was added.", name=account.name), "success")
+    return redirect(url_for("admin.accounts"))
+
+
+@bp.route("/accounts/<int:account_id>", methods=["GET", "POST"])
+@admin_required
+def account_edit(account_id: int) -> Any:
+    """Edit a channel account."""
+    db = get_session()
+    account = _get(db, account_id)
+    if request.method == "GET":
+        values: dict[str, Any] = {n: getattr(account, n) for n in FIELDS}
+        values["municipality_id"] = str(account.municipality_id or "")
+        return _form(account, values, {})
+    values, errors = _read(db, account)
+    if errors:
+        return _form(account, values, errors)
+    changed = [n for n in FIELDS if getattr(account, n) != values[n]]
+    for name in changed:
+        setattr(account, name, values[name])
+    try:
+        if changed:
+            record(db, "account.updated", account_id=account.id, platform=account.platform,
+                   changed=changed)
+        db.commit()
+    except IntegrityError:
+        return _conflict(account, values)
+    flash(_("The account %(name)s was saved.", name=account.name), "success")
+    return redirect(url_for("admin.accounts"))
+
+
+@bp.post("/accounts/<int:account_id>/active")
+@admin_required
+def account_active(account_id: int) -> Any:
+    """Switch a channel account on or off."""
+    db = get_session()
+    account = _get(db, account_id)
+    active = wanted_active()
+    if account.active != active:
+        account.active = active
+        action = "account.reactivated" if active else "account.deactivated"
+        record(db, action, account_id=account.id, platform=account.platform)
+        db.commit()
+    flash(_("The account %(name)s is now active.", name=account.name) if active
+          else _("The account %(name)s is now inactive.", name=account.name), "success")
+    return redirect(url_for("admin.accounts"))
