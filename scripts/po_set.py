@@ -30,8 +30,11 @@ def main() -> None:
             if isinstance(msgstr, list):
                 key = (msgid, msgstr[2]) if len(msgstr) > 2 else msgid
                 catalog.add(key, tuple(msgstr[:2]))
+                # Catalog.add keeps the old string of an existing entry: set it explicitly.
+                catalog[msgid].string = tuple(msgstr[:2])
             else:
                 catalog.add(msgid, msgstr)
+                catalog[msgid].string = msgstr
         with po_path.open("wb") as fh:
             write_po(fh, catalog, width=100, sort_output=True, omit_header=False)
         with po_path.with_suffix(".mo").open("wb") as fh:

@@ -19,7 +19,9 @@ def _draft(db) -> Draft:
 
 
 def test_markdown_is_rendered_without_scripts_or_javascript_links():
-    html = render_markdown("**x** <script>alert(1)</script> [a](javascript:alert(1)) [b](https://b.dk)")
+    html = render_markdown(
+        "**x** <script>alert(1)</script> [a](javascript:alert(1)) [b](https://b.dk)"
+    )
     assert "<strong>x</strong>" in html
     assert "<script" not in html
     assert 'href="javascript' not in html
@@ -45,8 +47,9 @@ def test_the_hash_changes_with_anything_that_is_published(db):
         lambda d: setattr(d, "body", "Ny tekst"),
         lambda d: setattr(d, "channels", ["facebook", "x"]),
         lambda d: d.variants.append(Variant(channel="x", text="v")),
-        lambda d: d.media.append(Media(filename="a.jpg", stored_name="a.jpg", mime_type="image/jpeg",
-                                       width=1, height=1, size_bytes=1, sha256="ab")),
+        lambda d: d.media.append(Media(filename="a.jpg", stored_name="a.jpg",
+                                       mime_type="image/jpeg", width=1, height=1,
+                                       size_bytes=1, sha256="ab")),
     ):
         change(draft)
         changed = content_hash(draft)

@@ -1,0 +1,61 @@
+"""Per-channel previews: the exact text each channel gets and how it measures against the limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from channels.x_text import weighted_length
+from drafts.content import channel_text
+from drafts.models import CHANNEL_NAMES, Draft, Variant
+
+# Longest text each channel takes (None: no limit). X counts weighted characters.
+CHANNEL_LIMITS: dict[str, int | None] = {
+    "facebook": 63206,
+    "instagram": 2200,
+    "website": None,
+    "newsletter": None,
+    "x": 280,
+}
+
+
+@dataclass(frozen=True)
+class ChannelPreview:
+    channel: str
+    text: str
+    length: int
+    limit: int | None
+
+    @property
+    def over(self) -> bool:
+        return self.limit is not None and self.length > self.limit
+
+
+def measure(channel: str, text: str) -> int:
+    """The length of `text` as `channel` counts it."""
+    if channel == "x":
+        return weighted_length(text)
+    return len(text)
+
+
+def previews(draft: Draft, channels: list[str] | None = None) -> list[ChannelPreview]:
+    """Previews for `channels` (default: every channel), in the usual channel order."""
+    wanted = CHANNEL_NAMES if channels is None else [c for c in CHANNEL_NAMES if c in channels]
+    result = []
+    for channel in wanted:
+        text = channel_text(draft, channel)
+        result.append(ChannelPreview(channel, text, measure(channel, text),
+                                     CHANNEL_LIMITS.get(channel)))
+    return result
+
+
+def unsaved_draft(values: dict[str, Any]) -> Draft:
+    """A Draft that is never added to a session, built from raw form values, for previews."""
+    variants = values.get("variants") or {}
+    return Draft(
+        title=str(values.get("title") or "").strip(),
+        body=str(values.get("body") or "").replace("\r\n", "\n").strip(),
+        link=str(values.get("link") or "").strip(),
+        variants=[Variant(channel=c, text=str(t)) for c, t in variants.items()
+                  if c in CHANNEL_NAMES and str(t or "").strip()],
+    )
