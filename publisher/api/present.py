@@ -1,0 +1,102 @@
+"""Drafts, audit events and reference rows as the plain dicts the response schemas dump."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drafts.content import channel_text, render_markdown
+from drafts.models import AuditEvent, Draft, Initiative, Municipality, User
+from drafts.states import allowed_actions
+from publisher.config import Settings
+
+
+def municipality(row: Municipality) -> dict[str, Any]:
+    return {"slug": row.slug, "name": row.name, "active": row.active}
+
+
+def initiative(row: Initiative) -> dict[str, Any]:
+    home = row.home_municipality
+    return {"slug": row.slug, "name": row.name, "name_en": row.name_en or "",
+            "subtitle": row.subtitle or "", "home_municipality": home.slug if home else None,
+            "active": row.active}
+
+
+def draft_summary(draft: Draft) -> dict[str, Any]:
+    """The fields a list shows."""
+    return {
+        "id": draft.id,
+        "kind": draft.kind,
+        "title": draft.title,
+        "status": draft.status,
+        "version": draft.version,
+        "initiative": draft.initiative.slug,
+        "municipalities": [m.slug for m in draft.municipalities],
+        "channels": list(draft.channels or []),
+        "desired_at": draft.desired_at,
+        "created_at": draft.created_at,
+        "updated_at": draft.updated_at,
+    }
+
+
+def actions_for(user: User, draft: Draft) -> list[str]:
+    """The transitions `user` may request on `draft` now (none for those who may not edit it)."""
+    if not user.may_edit(draft):
+        return []
+    return allowed_actions(draft.status, is_admin=user.is_admin)
+
+
+def media_url(settings: Settings, stored_name: str) -> str:
+    """The public address the media blueprint serves an image at."""
+    return f"{settings.base_url.rstrip('/')}/media/{stored_name}"
+
+
+def draft_detail(draft: Draft, user: User, settings: Settings) -> dict[str, Any]:
+    """Everything about a draft, including what each channel will get."""
+    data = draft_summary(draft)
+    data.update({
+        "body": draft.body,
+        "body_html": render_markdown(draft.body),
+        "link": draft.link,
+        "event_start": draft.event_start,
+        "event_end": draft.event_end,
+        "venue": draft.venue,
+        "address": draft.address,
+        "price": draft.price,
+        "ticket_url": draft.ticket_url,
+        "audience": draft.audience,
+        "content_hash": draft.content_hash,
+        "author": draft.author.username if draft.author else None,
+        "variants": {v.channel: v.text for v in draft.variants},
+        "channel_text": {c: channel_text(draft, c) for c in draft.channels or []},
+        "media": [
+            {"id": m.id, "url": media_url(settings, m.stored_name), "mime_type": m.mime_type,
+             "width": m.width, "height": m.height, "alt_text": m.alt_text}
+            for m in draft.media
+        ],
+        "allowed_actions": actions_for(user, draft),
+    })
+    return data
+
+
+def raw_input(draft: Draft) -> dict[str, Any]:
+    """The draft's current values in the shape clean_draft_input reads (for partial updates)."""
+    def iso(value: Any) -> str:
+        return value.isoformat() if value is not None else ""
+
+    return {
+        "kind": draft.kind, "title": draft.title, "body": draft.body, "link": draft.link,
+        "initiative": draft.initiative.slug,
+        "municipalities": [m.slug for m in draft.municipalities],
+        "channels": list(draft.channels or []),
+        "desired_at": iso(draft.desired_at), "event_start": iso(draft.event_start),
+        "event_end": iso(draft.event_end),
+        "venue": draft.venue, "address": draft.address, "price": draft.price,
+        "ticket_url": draft.ticket_url, "audience": draft.audience,
+        "variants": {v.channel: v.text for v in draft.variants},
+    }
+
+
+def audit_event(event: AuditEvent) -> dict[str, Any]:
+    return {"id": event.id, "at": event.at, "actor_type": event.actor_type,
+            "actor_label": event.actor_label, "action": event.action,
+            "version": event.version, "details": event.details or {}}
