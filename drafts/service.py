@@ -24,6 +24,8 @@ Actor = tuple[str, int | None, str]
 # Hooks other packages register to learn about content changes (e.g. to withdraw deliveries).
 # Called inside the same transaction, after the draft is updated.
 content_changed_hooks: list[Callable[[Session, Draft, datetime], None]] = []
+# Called when only the desired time changed (e.g. to move scheduled deliveries).
+time_changed_hooks: list[Callable[[Session, Draft, datetime], None]] = []
 
 
 class NotEditable(Exception):
@@ -110,6 +112,9 @@ def update_draft(
               details={"from": desired_before.isoformat() if desired_before else None,
                        "to": draft.desired_at.isoformat() if draft.desired_at else None})
     if not changed:
+        if desired_before != draft.desired_at:
+            for hook in time_changed_hooks:
+                hook(session, draft, now)
         return []
     draft.version += 1
     draft.content_hash = content_hash(draft)
