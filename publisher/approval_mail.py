@@ -1,0 +1,170 @@
+"""The approval emails, rendered in the recipient's language and queued in the caller's transaction.
+
+Asking and reminding an approver (the live link is put in when the mail is sent), telling the
+author about a rejection, a comment or a withdrawn approval, and telling the secretariat about
+holds and problems. Needs an app context (templates, translations, settings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from drafts.approvals import ApprovalRequest, deadline_of, effective_policy
+from drafts.content import channel_text, render_markdown
+from drafts.mailbox import LINK_MARK, OutgoingMail
+from drafts.models import CHANNEL_NAMES, Draft, Role, User
+from publisher.config import Organisation, Settings
+from publisher.mail import queue_mail
+
+RICH_CHANNELS = ("website", "newsletter")  # these publish the title and the formatted text
+
+
+def settings() -> Settings:
+    found: Settings = current_app.extensions["publisher_settings"]
+    return found
+
+
+def organisation() -> Organisation:
+    found: Organisation = current_app.extensions["organisation"]
+    return found
+
+
+def nl2br(text: str) -> Markup:
+    """Escaped text with its line breaks kept (mail clients ignore pre-wrap)."""
+    return Markup("<br>\n").join(escape(line) for line in (text or "").split("\n"))
+
+
+def channel_views(draft: Draft) -> list[dict[str, Any]]:
+    """What each chosen channel will get, in the usual channel order."""
+    views = []
+    for channel in [c for c in CHANNEL_NAMES if c in (draft.channels or [])]:
+        rich = channel in RICH_CHANNELS  # they publish the formatted body, as build_post does
+        views.append({
+            "channel": channel, "text": channel_text(draft, channel), "rich": rich,
+            "html": Markup(render_markdown(draft.body)) if rich else None,  # sanitised
+        })
+    return views
+
+
+def image_views(draft: Draft) -> list[dict[str, Any]]:
+    base = settings().base_url.rstrip("/")
+    return [{"url": f"{base}/media/{m.stored_name}", "alt": m.alt_text, "width": m.width,
+             "height": m.height} for m in draft.media]
+
+
+def draft_url(draft: Draft) -> str:
+    return f"{settings().base_url.rstrip('/')}/drafts/{draft.id}"
+
+
+def render(template: str, locale: str, subject: Callable[[], str],
+           **context: Any) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of a mail template in `locale`."""
+    with force_locale(locale):
+        title = subject()
+        context.update(locale=locale, subject=title, org=organisation(), nl2br=nl2br)
+        text = render_template(f"mail/{template}.txt", **context)
+        html = render_template(f"mail/{template}.html", **context)
+    return title, text, html
+
+
+def queue_template(session: Session, template: str, to: tuple[str, str, str], now: datetime,
+          subject: Callable[[], str], draft: Draft | None, request_id: int | None = None,
+          kind: str = "", **context: Any) -> OutgoingMail:
+    """Render `template` for one recipient (address, name, locale) and queue it."""
+    address, name, locale = to
+    title, text, html = render(template, locale, subject, draft=draft, **context)
+    return queue_mail(session, settings(), kind=kind or template, to_addr=address, to_name=name,
+                      subject=title, text=text, html=html, now=now, locale=locale,
+                      draft_id=draft.id if draft else None, approval_request_id=request_id)
+
+
+def queue_request(session: Session, request: ApprovalRequest, now: datetime,
+                  *, reminder: bool = False) -> OutgoingMail:
+    """Ask (or remind) an approver; the mail gets its live link when it is sent."""
+    draft, approver = request.draft, request.approver
+    deadline = deadline_of(draft, effective_policy(session, draft))
+
+    def subject() -> str:
+        if reminder:
+            return _("Reminder: please approve “%(title)s”", title=draft.title)
+        return _("Please approve: “%(title)s”", title=draft.title)
+
+    return queue_template(
+        session, "approval_request", (approver.email, approver.name, approver.locale), now,
+        subject, draft, request.id, kind="approval_reminder" if reminder else "approval_request",
+        request=request, approver=approver, reminder=reminder, deadline=deadline,
+        channels=channel_views(draft), images=image_views(draft), link=LINK_MARK,
+        link_days=settings().approval_link_days,
+    )
+
+
+def secretariat(session: Session) -> list[tuple[str, str, str]]:
+    """Who the secretariat is by mail: the organisation's address, else the admins."""
+    org, locale = organisation(), settings().default_locale
+    if org.secretariat_email:
+        return [(org.secretariat_email, org.short_name, locale)]
+    admins = session.scalars(select(User).where(User.role == Role.ADMIN.value,
+                                                User.active.is_(True), User.email != ""))
+    return [(u.email, u.name, u.locale) for u in admins]
+
+
+NOTICES: dict[str, tuple[Callable[..., str], Callable[..., str]]] = {
+    # kind → (subject, what happened); both take the draft's title and the notice's words
+    "rejected": (lambda **k: _("Rejected: “%(title)s”", **k),
+                 lambda **k: _("%(who)s rejected the draft.", **k)),
+    "commented": (lambda **k: _("Comment on “%(title)s”", **k),
+                  lambda **k: _("%(who)s commented on the draft.", **k)),
+    "withdrawn": (lambda **k: _("Approval withdrawn: “%(title)s”", **k),
+                  lambda **k: _("%(who)s withdrew their approval. The draft is back in review "
+                                "and will not be published until the approval policy is met "
+                                "again.", **k)),
+    "held": (lambda **k: _("Not approved in time: “%(title)s”", **k),
+             lambda **k: _("The approval deadline has passed and the draft is not approved. It "
+                           "is held and will not be published by itself. Remind the approvers, "
+                           "change them, or choose a later time.", **k)),
+    "approved_late": (lambda **k: _("Approved after the deadline: “%(title)s”", **k),
+                      lambda **k: _("The draft was approved after its deadline. It is held: "
+                                    "check the time and release it on the approvals page.", **k)),
+    "not_scheduled": (lambda **k: _("Approved but not scheduled: “%(title)s”", **k),
+                      lambda **k: _("The draft is approved, but it could not be scheduled: "
+                                    "%(who)s", **k)),
+    "not_asked": (lambda **k: _("Approval not requested: “%(title)s”", **k),
+                  lambda **k: _("The draft changed and needs approval again, but nobody could "
+                                "be asked: %(who)s", **k)),
+}
+
+
+def queue_notice(session: Session, draft: Draft, kind: str, to: tuple[str, str, str],
+                 now: datetime, *, who: str = "", comment: str = "") -> OutgoingMail:
+    """A short notice about a draft: what happened, an optional comment, a link to the draft."""
+    subject_of, line_of = NOTICES[kind]
+    return queue_template(
+        session, "notice", to, now, lambda: subject_of(title=draft.title), draft,
+        kind=f"notice_{kind}", line=lambda: line_of(who=who, title=draft.title),
+        comment=comment, link=draft_url(draft),
+    )
+
+
+def notify_author(session: Session, draft: Draft, kind: str, now: datetime, *, who: str,
+                  comment: str = "") -> OutgoingMail | None:
+    """Tell the draft's author (if they have an address)."""
+    author = draft.author
+    if author is None or not author.email or not author.active:
+        return None
+    return queue_notice(session, draft, kind, (author.email, author.name, author.locale), now,
+                        who=who, comment=comment)
+
+
+def notify_secretariat(session: Session, draft: Draft, kind: str, now: datetime, *,
+                       who: str = "", comment: str = "") -> list[OutgoingMail]:
+    return [queue_notice(session, draft, kind, to, now, who=who, comment=comment)
+            for to in secretariat(session)]
