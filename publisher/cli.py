@@ -6,7 +6,7 @@ import os
 import sys
 
 import click
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 
 from publisher.config import ConfigError
 
@@ -48,9 +48,14 @@ def serve(bind: str, workers: int, dev: bool) -> None:
 
 
 @main.command("worker")
+@with_appcontext
 def worker() -> None:
-    """Run the publishing worker (not yet: scheduled publishing lands in its own issue)."""
-    click.echo("The worker is not built yet: scheduled publishing lands in its own issue.")
+    """Run the publishing worker: claims due deliveries and publishes them (until SIGTERM)."""
+    from flask import current_app
+
+    from publisher.worker import run
+
+    run(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 @main.command("sandbox")

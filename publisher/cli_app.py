@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -88,7 +89,7 @@ def user_add(username: str, name: str, email: str, role: str, initiatives: tuple
     if missing:
         raise click.ClickException(f"unknown initiative: {', '.join(sorted(missing))}")
     if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\n")
+        password = sys.stdin.readline().rstrip("\n")
     else:
         password = getpass.getpass("Password: ")
     problem = password_problem(password)
@@ -141,19 +142,23 @@ def token_revoke(token_id: int) -> None:
 @click.option("--sandbox-port", default=5050, show_default=True, type=int)
 @with_appcontext
 def run_demo(host: str, port: int, sandbox_port: int) -> None:
-    """Run web + sandbox (+ worker once it exists) in one process, for a demo on SQLite."""
+    """Run web + sandbox + worker in one process, for a demo on SQLite."""
     from werkzeug.serving import make_server
 
     from channels.sandbox.app import create_sandbox_app
+    from publisher.worker import run as run_worker
 
     sandbox_server = make_server(host, sandbox_port, create_sandbox_app(), threaded=True)
     threading.Thread(target=sandbox_server.serve_forever, daemon=True).start()
-    web = make_server(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    threading.Thread(target=run_worker, args=(app,), daemon=True).start()
+    web = make_server(host, port, app, threaded=True)
     threading.Thread(target=web.serve_forever, daemon=True).start()
     click.echo("")
     click.echo(f"  Publisher is running:  http://{host}:{port}/")
     click.echo("  Log in as admin / demo-admin-password (editor: musik / demo-editor-password)")
     click.echo(f"  Sandbox (what was 'published'):  http://{host}:{sandbox_port}/")
+    click.echo("  The publishing worker runs in the same process.")
     click.echo("  Stop with Ctrl+C.")
     try:
         while True:

@@ -66,6 +66,16 @@ class Settings:
     smtp_tls: str
     smtp_username: str
     mail_from: str
+    approval_link_days: int
+    worker_max_attempts: int
+    worker_backoff_base: float
+    worker_backoff_cap: float
+    worker_max_lateness: float
+    worker_lease_seconds: float
+    worker_pool_size: int
+    worker_account_concurrency: int
+    worker_account_rate: float
+    worker_token_warning_days: float
     secret_key: str = field(repr=False, default="")
     smtp_password: str = field(repr=False, default="")
     organisation_file: str = ""
@@ -189,8 +199,17 @@ def check_settings(s: Settings) -> None:
             raise ConfigError(name, "must be greater than 0")
     if not 0 < s.min_image_side <= s.max_image_side:
         raise ConfigError("min_image_side", "must be greater than 0 and at most max_image_side")
+    for name in ("worker_max_attempts", "worker_pool_size", "worker_account_concurrency"):
+        if getattr(s, name) < 1:
+            raise ConfigError(name, "must be at least 1")
+    for name in ("worker_backoff_base", "worker_backoff_cap", "worker_max_lateness",
+                 "worker_lease_seconds", "worker_account_rate"):
+        if getattr(s, name) <= 0:
+            raise ConfigError(name, "must be greater than 0")
     if not 1 <= s.smtp_port <= 65535:
         raise ConfigError("smtp_port", "must be between 1 and 65535")
+    if not 1 <= s.approval_link_days <= 90:
+        raise ConfigError("approval_link_days", "must be between 1 and 90")
 
 
 @dataclass(frozen=True)

@@ -65,11 +65,15 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _reset_pg(url: str) -> None:
+    """Empty every table and load the organisation again (tests may edit it, e.g. the admin)."""
     engine = create_engine(normalise_url(url))
-    keep = {"municipality", "initiative", "channel_account", "alembic_version"}
-    tables = [t.name for t in metadata.sorted_tables if t.name not in keep]
+    tables = [t.name for t in metadata.sorted_tables]
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                          + " RESTART IDENTITY CASCADE"))
+    with Session(engine) as db:
+        seed_organisation(db, load_organisation(ROOT / "config" / "organisation.toml"))
+        db.commit()
     engine.dispose()
 
 
@@ -173,3 +177,29 @@ def admin_client(client: Client, admin: User) -> Client:
 def editor_client(client: Client, editor: User) -> Client:
     assert client.login("musik").status_code == 302
     return client
+
+
+@pytest.fixture
+def chairs(db: Session) -> list[Any]:
+    """A culture-committee chair with an email address for every municipality."""
+    from drafts.models import Approver, Municipality
+
+    found = []
+    for muni in db.scalars(select(Municipality)):
+        approver = Approver(name=f"Formand {muni.name}", email=f"formand.{muni.slug}@example.org",
+                            municipality=muni, role="chair")
+        db.add(approver)
+        found.append(approver)
+    db.commit()
+    return found
+
+
+@pytest.fixture
+def routine_policy(db: Session) -> None:
+    """Every initiative's default policy: no outside approver (an administrator approves)."""
+    from drafts.approvals import ApprovalDefault
+
+    for initiative in db.scalars(select(Initiative)):
+        db.add(ApprovalDefault(initiative_id=initiative.id, mode="none", rule="any",
+                               approver_ids=[], deadline_hours=0, reminder_hours=0))
+    db.commit()

@@ -13,3 +13,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(drafts_views.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    from publisher.web import approvals_admin, approve, links  # approval by emailed link
+
+    app.register_blueprint(approve.bp)
+    app.register_blueprint(approvals_admin.bp)
+    app.register_blueprint(links.bp)
+    from publisher import metrics
+    from publisher.web import publishing  # deliveries: health screen, retry
+
+    app.register_blueprint(publishing.bp)
+    app.register_blueprint(metrics.bp)

@@ -1,7 +1,7 @@
 """initial schema: organisation, users, drafts, audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-21 05:38:53.640140
 """
 

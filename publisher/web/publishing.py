@@ -1,0 +1,114 @@
+"""Publishing health: what is due, late, held and failing, per account; "retry now"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from channels.base import reason_text
+from drafts.models import ChannelAccount, Draft, User
+from publisher.auth import actor
+from publisher.db import get_session
+from publisher.i18n import lang
+from schedules.dispatcher import retry_now
+from schedules.models import Delivery, DeliveryStatus, HeldReason, held_reason_text
+
+bp = Blueprint("publishing", __name__)
+
+LIST_LIMIT = 100
+
+
+def delivery_problem(delivery: Delivery) -> str:
+    """Why a delivery is failed or held, in plain words in the current language."""
+    if delivery.status == DeliveryStatus.HELD.value:
+        return held_reason_text(delivery.held_reason, lang())
+    if delivery.last_error:
+        return reason_text(delivery.last_error, lang())
+    return ""
+
+
+def deliveries_of(db: Session, draft: Draft) -> list[Delivery]:
+    """A draft's deliveries, cancelled ones last."""
+    rows = db.scalars(select(Delivery).options(joinedload(Delivery.account))
+                      .where(Delivery.draft_id == draft.id).order_by(Delivery.id))
+    return sorted(rows, key=lambda d: d.status == DeliveryStatus.CANCELLED.value)
+
+
+def _deliveries(db: Session, *conditions: Any, order: Any = Delivery.due_at) -> list[Delivery]:
+    query = (select(Delivery).options(joinedload(Delivery.draft), joinedload(Delivery.account))
+             .where(*conditions).order_by(order).limit(LIST_LIMIT))
+    return list(db.scalars(query).unique())
+
+
+def _account_rows(db: Session, since: datetime) -> list[dict[str, Any]]:
+    counts: dict[tuple[int, str], int] = {
+        (a, s): n for a, s, n in db.execute(
+            select(Delivery.account_id, Delivery.status, func.count())
+            .where(or_(Delivery.status != DeliveryStatus.PUBLISHED.value,
+                       Delivery.published_at >= since))
+            .group_by(Delivery.account_id, Delivery.status))
+    }
+    rows = []
+    for account in db.scalars(select(ChannelAccount).order_by(ChannelAccount.platform,
+                                                              ChannelAccount.name)):
+        rows.append({"account": account,
+                     **{s.value: counts.get((account.id, s.value), 0) for s in DeliveryStatus}})
+    return rows
+
+
+@bp.get("/publishing")
+def health() -> Any:
+    """The publishing health screen."""
+    db = get_session()
+    now = datetime.now(UTC)
+    totals = dict(db.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all())
+    due_soon = _deliveries(db, Delivery.status == DeliveryStatus.SCHEDULED.value,
+                           Delivery.due_at > now, Delivery.due_at <= now + timedelta(hours=24))
+    late = _deliveries(db, or_(
+        (Delivery.status == DeliveryStatus.SCHEDULED.value) & (Delivery.due_at <= now)
+        & or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+        (Delivery.status == DeliveryStatus.RUNNING.value) & (Delivery.lease_until < now)))
+    retrying = _deliveries(db, Delivery.status.in_([DeliveryStatus.SCHEDULED.value,
+                                                    DeliveryStatus.UNCONFIRMED.value]),
+                           Delivery.attempts > 0)
+    held = _deliveries(db, Delivery.status == DeliveryStatus.HELD.value,
+                       order=Delivery.updated_at.desc())
+    failed = _deliveries(db, Delivery.status == DeliveryStatus.FAILED.value,
+                         order=Delivery.updated_at.desc())
+    chart = [(s.value, totals.get(s.value, 0)) for s in DeliveryStatus]
+    return render_template(
+        "publishing/health.html", now=now, totals=totals, chart=chart,
+        chart_max=max([n for _, n in chart] + [1]), due_soon=due_soon, late=late,
+        retrying=retrying, held=held, failed=failed,
+        accounts=_account_rows(db, now - timedelta(days=7)), problem=delivery_problem,
+        HeldReason=HeldReason,
+    )
+
+
+@bp.post("/deliveries/<int:id>/retry")
+def retry(id: int) -> Any:
+    """Send a failed or held delivery again (held-unknown ones are looked for first)."""
+    db = get_session()
+    delivery = db.get(Delivery, id)
+    if delivery is None:
+        abort(404)
+    user: User = g.user
+    if not user.may_edit(delivery.draft):
+        abort(403)
+    try:
+        retry_now(db, delivery, datetime.now(UTC), actor=actor(),
+                  confirmed_absent=request.form.get("confirmed_absent") == "yes")
+    except ValueError:
+        db.rollback()
+        flash(_("This delivery cannot be sent again as it is. Schedule the draft again."), "error")
+        return redirect(request.form.get("back") or url_for("publishing.health"), 303)
+    db.commit()
+    flash(_("The delivery will be tried again now."), "success")
+    back = request.form.get("back") or ""
+    return redirect(back if back.startswith("/") and not back.startswith("//")
+                    else url_for("publishing.health"), 303)

@@ -1,0 +1,84 @@
+"""`publisher worker`: the schedules worker with this service's settings, adapters and mail."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask
+
+from publisher.accounts import build_adapter
+from publisher.config import Settings
+from publisher.db import make_engine
+
+log = logging.getLogger("publisher.worker")
+
+
+def schedule_settings(settings: Settings) -> dict[str, Any]:
+    """The schedules package's knobs from the service settings."""
+    return {
+        "public_base_url": settings.base_url,
+        "upload_dir": settings.upload_dir,
+        "max_attempts": settings.worker_max_attempts,
+        "backoff_base": settings.worker_backoff_base,
+        "backoff_cap": settings.worker_backoff_cap,
+        "max_lateness": settings.worker_max_lateness,
+        "lease_seconds": settings.worker_lease_seconds,
+        "pool_size": settings.worker_pool_size,
+        "account_concurrency": settings.worker_account_concurrency,
+        "account_rate": settings.worker_account_rate,
+        "token_warning_days": settings.worker_token_warning_days,
+    }
+
+
+def adapter_factory(settings: Settings) -> Any:
+    """Adapters for channel-account rows, credentials read afresh for every delivery."""
+    return lambda row: build_adapter(settings, row)
+
+
+def notifier(app: Flask) -> Any:
+    """Tell the secretariat about failed and held deliveries and expiring tokens."""
+
+    def notify(kind: str, subject: Any) -> None:
+        from publisher.notify import notify_secretariat
+
+        with app.app_context():
+            try:
+                notify_secretariat(kind, subject)
+            except Exception:  # a mail problem must never stop publishing
+                log.exception("could not notify the secretariat about %s", kind)
+
+    return notify
+
+
+def run(app: Flask) -> None:
+    """Run the worker until SIGTERM."""
+    import schedules.outbox  # noqa: F401  (registers the content-change hook)
+    from schedules.worker import run_forever
+
+    settings: Settings = app.extensions["publisher_settings"]
+    knobs = schedule_settings(settings)
+    engine = make_engine(settings.database_url, pool_size=settings.worker_pool_size + 4)
+    jobs = approval_jobs(app)
+    try:
+        run_forever(engine, adapter_factory(settings), knobs, notifier(app))
+    finally:
+        jobs.shutdown(wait=False)
+
+
+def approval_jobs(app: Flask) -> Any:
+    """Deadlines, reminders, share kits and mail retries, once a minute in every worker.
+
+    These jobs are safe to run from several workers at once (each claims its rows), so they do
+    not need the leader.
+    """
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from publisher.approval_jobs import run_jobs
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(lambda: run_jobs(app), "interval", seconds=60, max_instances=1,
+                      coalesce=True, next_run_time=datetime.now(UTC))
+    scheduler.start()
+    return scheduler
