@@ -32,6 +32,17 @@ PASSWORD = "correct horse battery staple"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave PostgreSQL-only tests out of the SQLite run (they run in the PostgreSQL run),
+    saying so in the summary as deselected rather than presenting them as skipped."""
+    if PG_URL:
+        return
+    left_out = [i for i in items if i.get_closest_marker("postgresql_only")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [i for i in items if not i.get_closest_marker("postgresql_only")]
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
@@ -203,3 +214,19 @@ def routine_policy(db: Session) -> None:
         db.add(ApprovalDefault(initiative_id=initiative.id, mode="none", rule="any",
                                approver_ids=[], deadline_hours=0, reminder_hours=0))
     db.commit()
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own download cannot be reached
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per test process, shared by every browser test: two Playwright
+    sessions cannot be open in one thread at once."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -42,19 +42,6 @@ _sandbox_server = _channels._sandbox_server
 sandbox = _channels.sandbox
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Chromium for one module (tests/browser's session-wide one is its own): two Playwright
-    sessions cannot be open in one thread at once, so ours closes before theirs starts."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=_browser.CHROMIUM,
-                                     args=_browser.CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 class Inbox:
     """What the SMTP server received, parsed."""
 

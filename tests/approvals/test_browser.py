@@ -3,8 +3,6 @@ and the page and the email pass axe-core."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -22,9 +20,9 @@ from tests.approvals.helpers import (
     request_mail,
     send,
 )
+from tests.browser.conftest import screenshot_dir  # noqa: E402
 
 pytestmark = pytest.mark.browser
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "approve-mobile.png"
 PHONE = {"width": 360, "height": 740}
 
 
@@ -69,8 +67,8 @@ def asked(live_app, smtp, author):
         return draft, path_of(link_in(request_mail(smtp, chair)))
 
 
-def test_an_approver_approves_from_the_mailed_link_on_a_360px_phone(live_app, smtp, author,
-                                                                   phone, check_a11y):
+def test_an_approver_approves_from_the_mailed_link_on_a_360px_phone(
+        tmp_path, live_app, smtp, author, phone, check_a11y):
     draft, path = asked(live_app, smtp, author)
 
     phone.goto(path)
@@ -81,8 +79,7 @@ def test_an_approver_approves_from_the_mailed_link_on_a_360px_phone(live_app, sm
     expect(phone.get_by_role("img", name="Plakat: Sommerkoncert i Byparken").first).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     check_a11y(phone)
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    phone.screenshot(path=str(SCREENSHOT), full_page=True)
+    phone.screenshot(path=str(screenshot_dir(tmp_path) / "approve-mobile.png"), full_page=True)
 
     phone.get_by_role("button", name="Godkend", exact=True).click()
 

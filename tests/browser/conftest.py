@@ -6,15 +6,17 @@ on the current page and fails on serious or critical violations.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -22,8 +24,6 @@ from drafts.models import Initiative, Role, User
 from publisher import create_app
 from publisher.auth import hash_password
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD = "a long browser test passphrase"
 BLOCKING = ("serious", "critical")
 
@@ -47,14 +47,6 @@ def live_server(live_app: Flask) -> Iterator[str]:
     server.shutdown()
     thread.join(timeout=5)
     server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -117,3 +109,14 @@ def check_a11y_fixture() -> Any:
 def log_in_fixture() -> Any:
     """`log_in` for tests."""
     return log_in
+
+
+def screenshot_dir(tmp_path: Path) -> Path:
+    """docs/screenshots when UPDATE_SCREENSHOTS=1 (to refresh the README's pictures), else a
+    temporary folder, so an ordinary test run leaves the working tree as it was."""
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        target = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    else:
+        target = tmp_path / "screenshots"
+    target.mkdir(parents=True, exist_ok=True)
+    return target

@@ -15,8 +15,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from drafts.models import Role
 from publisher.seed import load_demo
+from tests.browser.conftest import screenshot_dir
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TITLE = "Koncertaften i Halsnæs"
 NEW_TITLE = "Koncertaften i Halsnæs – med ekstra band"
 
@@ -59,6 +59,7 @@ def compose_article(page: Page) -> None:
 
 @pytest.mark.browser
 def test_compose_find_edit_and_read_the_history_in_danish_then_english(
+    tmp_path: Path,
     page: Page, live_app: Flask, add_user, log_in, check_a11y
 ):
     seed_demo(live_app)
@@ -77,8 +78,8 @@ def test_compose_find_edit_and_read_the_history_in_danish_then_english(
     x_preview = page.locator('.preview[data-channel="x"]')
     expect(x_preview.locator("[data-preview-text]")).to_contain_text(TITLE)
     expect(x_preview.locator("[data-count]")).to_contain_text("af 280 tegn")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "compose.png"), full_page=True)
+    shots = screenshot_dir(tmp_path)
+    page.screenshot(path=str(shots / "compose.png"), full_page=True)
     check_a11y(page)
     page.get_by_role("button", name="Gem kladde").click()
 
@@ -92,7 +93,7 @@ def test_compose_find_edit_and_read_the_history_in_danish_then_english(
     expect(row).to_contain_text("Artikel")
     expect(row).to_contain_text("Kladde")
     expect(row).to_contain_text("Halsnæs")
-    page.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)
+    page.screenshot(path=str(shots / "queue.png"), full_page=True)
     check_a11y(page)
 
     page.get_by_role("link", name=TITLE, exact=True).click()

@@ -64,3 +64,57 @@ def test_an_account_may_name_its_own_site(settings, sandbox):
     adapter = build_adapter(settings, row)
     assert adapter.settings.base_url == sandbox.url("wordpress")
     assert "base_url" not in adapter.settings.options
+
+
+@pytest.fixture
+def sandboxed_config(app_config, sandbox, monkeypatch):
+    """The app pointed at the sandbox, with a Facebook token for the demo account."""
+    monkeypatch.setenv("PUBLISHER_CRED_KMP_FACEBOOK_ACCESS_TOKEN", "sandbox")
+    return {**app_config, "facebook_graph_url": sandbox.url("facebook")}
+
+
+def test_the_admin_test_connection_button_records_the_accounts_health(sandboxed_config, db):
+    from publisher import create_app
+    from tests.conftest import Client, make_user
+
+    app = create_app(sandboxed_config)
+    app.test_client_class = Client
+    session = app.extensions["db_sessionmaker"]()
+    from drafts.models import Role
+
+    make_user(session, "admin", Role.ADMIN)
+    account_id = session.query(ChannelAccount).filter_by(platform="facebook").one().id
+    session.rollback()  # end the read: on SQLite an open transaction holds the write lock
+    client = app.test_client()
+    client.login("admin")
+    response = client.post_form(f"/admin/accounts/{account_id}/test", {})
+    assert response.status_code == 303
+    session.expire_all()
+    assert session.get(ChannelAccount, account_id).health == "ok"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Forbindelsen til" in page and "virker" in page
+    session.close()
+    app.extensions["db_engine"].dispose()
+
+
+def test_a_failing_test_connection_says_why_in_plain_words(sandboxed_config, sandbox):
+    from publisher import create_app
+    from tests.conftest import Client, make_user
+
+    sandbox.fault(platform="facebook", op="*", kind="expired_token")
+    app = create_app(sandboxed_config)
+    app.test_client_class = Client
+    session = app.extensions["db_sessionmaker"]()
+    from drafts.models import Role
+
+    make_user(session, "admin", Role.ADMIN)
+    account_id = session.query(ChannelAccount).filter_by(platform="facebook").one().id
+    session.rollback()  # end the read: on SQLite an open transaction holds the write lock
+    client = app.test_client()
+    client.login("admin")
+    response = client.post_form(f"/admin/accounts/{account_id}/test", {}, follow_redirects=True)
+    assert "Adgangen til kontoen er udløbet" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(ChannelAccount, account_id).health == "failing"
+    session.close()
+    app.extensions["db_engine"].dispose()

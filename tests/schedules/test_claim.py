@@ -64,10 +64,10 @@ def test_two_sessions_that_saw_the_same_delivery_cannot_both_claim_it(sessions, 
         assert s.get(Delivery, expected.delivery_id).claimed_by == "w-a"
 
 
+@pytest.mark.postgresql_only
 def test_on_postgresql_a_worker_skips_rows_another_is_claiming_instead_of_waiting(sessions):
     with sessions() as s:
-        if s.get_bind().dialect.name != "postgresql":
-            pytest.skip("FOR UPDATE SKIP LOCKED is PostgreSQL's")
+        assert s.get_bind().dialect.name == "postgresql"
         _, deliveries = scheduled(s, n_accounts=3)
         all_ids = {d.id for d in deliveries}
     with sessions() as a, sessions() as b:

@@ -157,9 +157,9 @@ def test_one_worker_leads_on_the_lease_row_until_its_lease_runs_out(sessions):
         assert s.get(LeaderLease, "publisher-worker").holder == "w1"
 
 
+@pytest.mark.postgresql_only
 def test_on_postgresql_one_worker_leads_through_an_advisory_lock(engine):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("advisory locks are PostgreSQL's")
+    assert engine.dialect.name == "postgresql"
     first, second = PostgresLeader(engine), PostgresLeader(engine)
     try:
         assert first.acquire(NOW) is True

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from channels.base import reason_text
 from drafts.models import CHANNEL_NAMES, ChannelAccount
+from publisher.accounts import check_connection
 from publisher.auth import admin_required
 from publisher.config import ConfigError, account_credentials
 from publisher.db import get_session
+from publisher.i18n import lang
 from publisher.web.admin.common import (
     FormReader,
     bp,
@@ -175,3 +179,22 @@ def account_active(account_id: int) -> Any:
     flash(_("The account %(name)s is now active.", name=account.name) if active
           else _("The account %(name)s is now inactive.", name=account.name), "success")
     return redirect(url_for("admin.accounts"))
+
+
+@bp.post("/accounts/<int:account_id>/test")
+@admin_required
+def account_test(account_id: int) -> Any:
+    """Ask the platform whether the account works, and record the answer."""
+    db = get_session()
+    account = _get(db, account_id)
+    settings = current_app.extensions["publisher_settings"]
+    ok = check_connection(settings, account, datetime.now(UTC))
+    record(db, "account.tested", account_id=account.id, health=account.health)
+    db.commit()
+    if ok:
+        flash(_("The connection to %(name)s works: %(detail)s", name=account.name,
+                detail=account.health_detail), "success")
+    else:
+        flash(_("The connection to %(name)s does not work: %(reason)s", name=account.name,
+                reason=reason_text(account.health_detail.split(":", 1)[0], lang())), "error")
+    return redirect(url_for("admin.account_edit", account_id=account.id), 303)
