@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import object_session
+
 from drafts.content import channel_text, render_markdown
 from drafts.models import AuditEvent, Draft, Initiative, Municipality, User
 from drafts.states import allowed_actions
 from publisher.config import Settings
+from publisher.deliveries import deliveries_of, delivery_problem
+from schedules.models import Delivery
 
 
 def municipality(row: Municipality) -> dict[str, Any]:
@@ -74,8 +78,20 @@ def draft_detail(draft: Draft, user: User, settings: Settings) -> dict[str, Any]
             for m in draft.media
         ],
         "allowed_actions": actions_for(user, draft),
+        "deliveries": [delivery(d) for d in deliveries_of(object_session(draft), draft)],
     })
     return data
+
+
+def delivery(row: Delivery) -> dict[str, Any]:
+    """A delivery's state, tries, last error and where it ended up."""
+    return {
+        "id": row.id, "channel": row.channel, "account": row.account.name,
+        "status": row.status, "due_at": row.due_at, "attempts": row.attempts,
+        "next_attempt_at": row.next_attempt_at, "last_error": row.last_error,
+        "problem": delivery_problem(row), "external_id": row.external_id,
+        "external_url": row.external_url, "published_at": row.published_at,
+    }
 
 
 def raw_input(draft: Draft) -> dict[str, Any]:

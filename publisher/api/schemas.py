@@ -253,6 +253,23 @@ class DraftSummarySchema(ma.Schema):
     updated_at = fields.DateTime(required=True)
 
 
+class DeliverySchema(ma.Schema):
+    id = fields.Integer(required=True)
+    channel = fields.String(required=True)
+    account = fields.String(required=True, metadata={"description": "The channel account."})
+    status = fields.String(required=True, metadata={
+        "description": "scheduled, running, unconfirmed, published, failed, held or cancelled"})
+    due_at = fields.DateTime(required=True)
+    attempts = fields.Integer(required=True)
+    next_attempt_at = fields.DateTime(required=True, allow_none=True)
+    last_error = fields.String(required=True, metadata={"description": "A reason key, or ''."})
+    problem = fields.String(required=True, metadata={
+        "description": "Why it failed or is held, in plain words (request's language)."})
+    external_id = fields.String(required=True, metadata={"description": "The platform's id."})
+    external_url = fields.String(required=True, metadata={"description": "Link on the platform."})
+    published_at = fields.DateTime(required=True, allow_none=True)
+
+
 class DraftSchema(DraftSummarySchema):
     body = fields.String(required=True)
     body_html = fields.String(required=True, metadata={"description": "Sanitised HTML."})
@@ -274,6 +291,8 @@ class DraftSchema(DraftSummarySchema):
     allowed_actions = fields.List(
         fields.String(), required=True,
         metadata={"description": "Transitions you may request now."})
+    deliveries = fields.List(fields.Nested(DeliverySchema), required=True, metadata={
+        "description": "One per channel account once scheduled (schedule/cancel via transitions)."})
 
 
 class DraftPageSchema(ma.Schema):

@@ -38,10 +38,10 @@ from publisher.actions import KNOWN_ACTIONS, ActionRefused, perform
 from publisher.auth import actor
 from publisher.config import Settings
 from publisher.db import get_session
+from publisher.deliveries import deliveries_of, delivery_problem
 from publisher.i18n import lang
 from publisher.web import forms, history, labels, queue_filters
 from publisher.web.preview import previews, unsaved_draft
-from publisher.web.publishing import deliveries_of, delivery_problem
 
 bp = Blueprint("drafts", __name__)
 bp.record_once(lambda state: labels.init_app(state.app))

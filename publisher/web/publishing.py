@@ -10,33 +10,16 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from channels.base import reason_text
-from drafts.models import ChannelAccount, Draft, User
+from drafts.models import ChannelAccount, User
 from publisher.auth import actor
 from publisher.db import get_session
-from publisher.i18n import lang
+from publisher.deliveries import delivery_problem
 from schedules.dispatcher import retry_now
-from schedules.models import Delivery, DeliveryStatus, HeldReason, held_reason_text
+from schedules.models import Delivery, DeliveryStatus, HeldReason
 
 bp = Blueprint("publishing", __name__)
 
 LIST_LIMIT = 100
-
-
-def delivery_problem(delivery: Delivery) -> str:
-    """Why a delivery is failed or held, in plain words in the current language."""
-    if delivery.status == DeliveryStatus.HELD.value:
-        return held_reason_text(delivery.held_reason, lang())
-    if delivery.last_error:
-        return reason_text(delivery.last_error, lang())
-    return ""
-
-
-def deliveries_of(db: Session, draft: Draft) -> list[Delivery]:
-    """A draft's deliveries, cancelled ones last."""
-    rows = db.scalars(select(Delivery).options(joinedload(Delivery.account))
-                      .where(Delivery.draft_id == draft.id).order_by(Delivery.id))
-    return sorted(rows, key=lambda d: d.status == DeliveryStatus.CANCELLED.value)
 
 
 def _deliveries(db: Session, *conditions: Any, order: Any = Delivery.due_at) -> list[Delivery]:

@@ -420,3 +420,33 @@ def test_history_of_a_missing_draft_is_404(admin_api):
     assert admin_api.get("/drafts/999/history").status_code == 404
 
 
+
+
+def test_a_scheduled_draft_shows_each_delivery_and_cancelling_withdraws_them(
+        admin_api, db, admin, routine_policy):
+    draft = arrange_draft(db, admin, channels=["facebook", "website"])
+    admin_api.post(f"/drafts/{draft.id}/transitions", json={"action": "submit"})
+    admin_api.post(f"/drafts/{draft.id}/transitions", json={"action": "approve"})
+    body = admin_api.get(f"/drafts/{draft.id}").get_json()
+    assert body["status"] == "scheduled"
+    assert sorted(d["channel"] for d in body["deliveries"]) == ["facebook", "website"]
+    first = body["deliveries"][0]
+    assert (first["status"], first["attempts"], first["external_id"]) == ("scheduled", 0, "")
+    response = admin_api.post(f"/drafts/{draft.id}/transitions", json={"action": "cancel"})
+    assert response.status_code == 200
+    assert {d["status"] for d in response.get_json()["deliveries"]} == {"cancelled"}
+    assert response.get_json()["status"] == "cancelled"
+
+
+def test_a_failed_delivery_says_why_in_the_requests_language(admin_api, db, admin,
+                                                               routine_policy):
+    from schedules.models import Delivery
+
+    draft = arrange_draft(db, admin, channels=["facebook"])
+    admin_api.post(f"/drafts/{draft.id}/transitions", json={"action": "submit"})
+    admin_api.post(f"/drafts/{draft.id}/transitions", json={"action": "approve"})
+    row = db.scalars(select(Delivery).where(Delivery.draft_id == draft.id)).one()
+    row.status, row.last_error, row.attempts = "failed", "token_expired", 1
+    db.commit()
+    body = admin_api.get(f"/drafts/{draft.id}", headers={"Accept-Language": "en"}).get_json()
+    assert body["deliveries"][0]["problem"].startswith("Access to the account has expired")
