@@ -38,7 +38,12 @@ from publisher.actions import KNOWN_ACTIONS, ActionRefused, perform
 from publisher.auth import actor
 from publisher.config import Settings
 from publisher.db import get_session
-from publisher.deliveries import deliveries_of, delivery_problem
+from publisher.deliveries import (
+    approver_notes,
+    deliveries_by_draft,
+    deliveries_of,
+    delivery_problem,
+)
 from publisher.i18n import lang
 from publisher.web import forms, history, labels, queue_filters
 from publisher.web.preview import previews, unsaved_draft
@@ -104,7 +109,10 @@ def queue() -> Any:
         selectinload(Draft.municipalities), selectinload(Draft.initiative),
         selectinload(Draft.author),
     ).order_by(*queue_filters.ordering(q.sort)).limit(size).offset((q.page - 1) * size)
-    context.update(drafts=list(db.scalars(stmt)), total=total, pages=pages)
+    drafts = list(db.scalars(stmt))
+    context.update(drafts=drafts, total=total, pages=pages,
+                   deliveries=deliveries_by_draft(db, [d.id for d in drafts]),
+                   notes=approver_notes(db, drafts))
     return render_template("drafts/queue.html", **context)
 
 

@@ -148,3 +148,34 @@ def test_moving_a_scheduled_drafts_time_moves_its_waiting_deliveries(app, db):
     assert db.get(Delivery, fb.id).due_at == datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
     assert db.get(Delivery, web.id).due_at == NOW + timedelta(days=1)  # already out: untouched
     assert db.get(type(draft), draft.id).status == "scheduled"
+
+
+def test_the_queue_shows_each_deliverys_state_and_the_platform_link(admin_client, db):
+    draft, (fb, web) = _scheduled_draft(db)
+    fb.status, fb.external_url, fb.attempts = "published", "https://facebook.example/p/1", 2
+    web.status = "failed"
+    db.commit()
+    page = admin_client.get("/queue").get_data(as_text=True)
+    assert 'href="https://facebook.example/p/1"' in page
+    assert "2 forsøg" in page
+    assert "Fejlet" in page
+
+
+def test_the_queue_shows_an_approvers_rejection_of_the_current_version(admin_client, db):
+    from datetime import timedelta as td
+
+    from drafts.approvals import ApprovalRequest
+    from drafts.models import Approver, Municipality
+
+    draft, _ = _scheduled_draft(db)
+    muni = db.scalar(select(Municipality).where(Municipality.slug == "halsnaes"))
+    chair = Approver(name="Formand Halsnæs", email="f@example.org", municipality=muni)
+    db.add(chair)
+    db.flush()
+    db.add(ApprovalRequest(draft_id=draft.id, approver_id=chair.id,
+                           content_hash=draft.content_hash, version=draft.version,
+                           nonce_hash="x" * 64, expires_at=NOW + td(days=1),
+                           decision="reject", decided_at=NOW, comment="Nej tak"))
+    db.commit()
+    page = admin_client.get("/queue").get_data(as_text=True)
+    assert "Afvist af Formand Halsnæs" in page
