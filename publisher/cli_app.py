@@ -146,11 +146,15 @@ def run_demo(host: str, port: int, sandbox_port: int) -> None:
     from werkzeug.serving import make_server
 
     from channels.sandbox.app import create_sandbox_app
+    from channels.sandbox.core import Store
+    from channels.sandbox.mailbox import start_sink
     from publisher.worker import run as run_worker
 
-    sandbox_server = make_server(host, sandbox_port, create_sandbox_app(), threaded=True)
-    threading.Thread(target=sandbox_server.serve_forever, daemon=True).start()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    store = Store()
+    sink = start_sink(store, host, _settings().smtp_port)
+    sandbox_server = make_server(host, sandbox_port, create_sandbox_app(store), threaded=True)
+    threading.Thread(target=sandbox_server.serve_forever, daemon=True).start()
     threading.Thread(target=run_worker, args=(app,), daemon=True).start()
     web = make_server(host, port, app, threaded=True)
     threading.Thread(target=web.serve_forever, daemon=True).start()
@@ -158,6 +162,7 @@ def run_demo(host: str, port: int, sandbox_port: int) -> None:
     click.echo(f"  Publisher is running:  http://{host}:{port}/")
     click.echo("  Log in as admin / demo-admin-password (editor: musik / demo-editor-password)")
     click.echo(f"  Sandbox (what was 'published'):  http://{host}:{sandbox_port}/")
+    click.echo(f"  Mail sent by the demo (approval links):  http://{host}:{sandbox_port}/mail")
     click.echo("  The publishing worker runs in the same process.")
     click.echo("  Stop with Ctrl+C.")
     try:
@@ -166,6 +171,7 @@ def run_demo(host: str, port: int, sandbox_port: int) -> None:
     except KeyboardInterrupt:
         web.shutdown()
         sandbox_server.shutdown()
+        sink.stop()
 
 
 def register(group: click.Group) -> None:

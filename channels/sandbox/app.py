@@ -7,6 +7,7 @@
     /x/2/...                 X API v2                       PUBLISHER_X_API_URL
     /_sandbox/...            fault knobs, state, reset (JSON)
     /                        a page listing what was "published"
+    /mail                    mails caught by the demo's SMTP sink (channels.sandbox.mailbox)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ PLATFORM_MODULES = (
     "channels.sandbox.wordpress",
     "channels.sandbox.x",
     "channels.sandbox.control",
+    "channels.sandbox.mailbox",
 )
 
 PREFIXES = {

@@ -184,6 +184,8 @@ Fejl og forsinkelser styres på <code>/_sandbox/faults</code>; tilstanden kan s�
 sandbox's imitation platforms, newest first (at most {{ cap }} per collection). Nothing here is
 really public. Faults and latency are set at <code>/_sandbox/faults</code>; the state can be
 searched at <code>/_sandbox/state?q=…</code>.</p>
+<p><a href="/mail">Mails sendt i demoen (godkendelseslinks) / <span lang="en">Mail sent in the
+demo (approval links)</span></a></p>
 {% if rules %}<p>Aktive fejlregler / <span lang="en">active fault rules</span>:
 {{ rules|length }}.</p>{% endif %}
 </header>
