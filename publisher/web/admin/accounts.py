@@ -25,7 +25,7 @@ from publisher.web.admin.common import (
     municipality_options,
     record,
     show,
-    wanted_active,
+    switch_active,
 )
 
 PREFIX_RE = re.compile(r"^[A-Z0-9]+(?:_[A-Z0-9]+)*$")
@@ -170,12 +170,8 @@ def account_active(account_id: int) -> Any:
     """Switch a channel account on or off."""
     db = get_session()
     account = _get(db, account_id)
-    active = wanted_active()
-    if account.active != active:
-        account.active = active
-        action = "account.reactivated" if active else "account.deactivated"
-        record(db, action, account_id=account.id, platform=account.platform)
-        db.commit()
+    active = switch_active(db, account, "account", account_id=account.id,
+                           platform=account.platform)
     flash(_("The account %(name)s is now active.", name=account.name) if active
           else _("The account %(name)s is now inactive.", name=account.name), "success")
     return redirect(url_for("admin.accounts"))

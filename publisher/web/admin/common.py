@@ -57,6 +57,16 @@ def wanted_active() -> bool:
     return raw == "1"
 
 
+def switch_active(db: Any, row: Any, kind: str, **details: Any) -> bool:
+    """Set `row.active` as the button asks, audit "<kind>.(re|de)activated", and commit."""
+    active = wanted_active()
+    if row.active != active:
+        row.active = active
+        record(db, f"{kind}.reactivated" if active else f"{kind}.deactivated", **details)
+        db.commit()
+    return active
+
+
 def show(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     """Render an admin template; a form with errors answers 422."""
     if context.get("errors"):

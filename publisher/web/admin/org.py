@@ -20,7 +20,7 @@ from publisher.web.admin.common import (
     municipality_options,
     record,
     show,
-    wanted_active,
+    switch_active,
 )
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -117,12 +117,7 @@ def municipality_active(muni_id: int) -> Any:
     """Activate or deactivate a municipality (it stays on existing drafts and reports)."""
     db = get_session()
     muni = _get(db, Municipality, muni_id)
-    active = wanted_active()
-    if muni.active != active:
-        muni.active = active
-        action = "municipality.reactivated" if active else "municipality.deactivated"
-        record(db, action, municipality_id=muni.id, slug=muni.slug)
-        db.commit()
+    active = switch_active(db, muni, "municipality", municipality_id=muni.id, slug=muni.slug)
     flash(_("%(name)s is now active.", name=muni.name) if active
           else _("%(name)s is now inactive.", name=muni.name), "success")
     return redirect(url_for("admin.municipalities"))
@@ -212,12 +207,7 @@ def initiative_active(ini_id: int) -> Any:
     """Activate or deactivate an initiative (existing drafts keep it)."""
     db = get_session()
     ini = _get(db, Initiative, ini_id)
-    active = wanted_active()
-    if ini.active != active:
-        ini.active = active
-        action = "initiative.reactivated" if active else "initiative.deactivated"
-        record(db, action, initiative_id=ini.id, slug=ini.slug)
-        db.commit()
+    active = switch_active(db, ini, "initiative", initiative_id=ini.id, slug=ini.slug)
     flash(_("%(name)s is now active.", name=ini.name) if active
           else _("%(name)s is now inactive.", name=ini.name), "success")
     return redirect(url_for("admin.initiatives"))
