@@ -16,6 +16,7 @@ then dies, the lease expires and the delivery is reconciled before anything is s
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import socket
@@ -40,8 +41,6 @@ from schedules.posts import AdapterFactory
 from schedules.settings import ScheduleSettings
 
 log = logging.getLogger(__name__)
-# Share of a tick the keep-up loop may use, so a round ends before APScheduler's next run.
-KEEP_UP_SHARE = 0.9
 
 
 def default_worker_id() -> str:
@@ -78,6 +77,8 @@ class Worker:
         self._stopping = False
         self._last_renewal: datetime | None = None
         self._wake = threading.Condition()  # notified when a run finishes or we stop
+        self._round = threading.Lock()  # one scheduled round (tick + keep-up) at a time
+        self._tick_origin: float | None = None  # time.monotonic() of the first scheduled tick
         self._finished = 0
         self.outcomes: dict[str, int] = {}
 
@@ -126,22 +127,27 @@ class Worker:
             self._finished += 1
             self._wake.notify_all()
 
-    def keep_up(self, deadline: float) -> None:
-        """Claim again whenever there may be work, until `deadline` (time.monotonic()).
+    def keep_up(self, until: float, reserve: float = 0.0) -> None:
+        """Claim again whenever there may be work, until shortly before `until` (the next
+        tick, in time.monotonic()).
 
         Wakes when a run finishes (then gathers a few more, see `_gather`) or when the next
-        delivery comes due; returns when neither can happen before the deadline, and the next
-        tick takes over.
+        delivery comes due; returns when neither can happen in time, and the next tick takes
+        over. `reserve` is kept free before `until`: at least a twentieth of a tick, and twice
+        the slowest tick seen, so that a round ends before APScheduler starts the next one.
         """
+        reserve = max(reserve, self.settings.tick_seconds / 20)
         seen = self._finished
         while not self._stopping:
+            deadline = until - reserve
             left = deadline - time.monotonic()
             if left <= 0:
                 return
             due_in = self._due_within(left) if self.pool.free() > 0 else None
             if due_in is None and not self.in_flight():
                 return
-            finished = self._wait_for_a_finish(seen, left if due_in is None else due_in)
+            wait = max(0.0, deadline - time.monotonic()) if due_in is None else due_in
+            finished = self._wait_for_a_finish(seen, wait)
             if self._stopping:
                 return
             if finished:
@@ -149,7 +155,9 @@ class Worker:
             elif due_in is None:
                 return
             seen = self._finished
+            began = time.monotonic()
             self.tick()
+            reserve = max(reserve, 2 * (time.monotonic() - began))
 
     def _gather(self, deadline: float) -> None:
         """After a run finished, wait up to `refill_seconds` until an eighth of the pool is
@@ -231,8 +239,11 @@ class Worker:
     def start(self) -> None:
         """Tick every `tick_seconds` and run the leader jobs, in background threads."""
         scheduler = BackgroundScheduler(timezone="UTC")
+        self._tick_origin = time.monotonic()
+        # Two instances, so that a round running a little late is waited for, not skipped
+        # with a warning; `_round` still lets only one run at a time.
         scheduler.add_job(self._safe_tick, "interval", seconds=self.settings.tick_seconds,
-                          id="tick", max_instances=1, coalesce=True, next_run_time=utcnow())
+                          id="tick", max_instances=2, coalesce=True, next_run_time=utcnow())
         if self.leader is not None:
             scheduler.add_job(self._safe_leader_tick, "interval",
                               seconds=self.settings.leader_interval, id="leader",
@@ -241,12 +252,31 @@ class Worker:
         self.scheduler = scheduler
 
     def _safe_tick(self) -> None:
+        if not self._round.acquire(timeout=self.settings.tick_seconds / 2):
+            return  # the previous round is still busy: it claims what this one would
         started = time.monotonic()
         try:
             self.tick()
-            self.keep_up(started + self.settings.tick_seconds * KEEP_UP_SHARE)
+            self.keep_up(self._next_tick(started + self.settings.tick_seconds),
+                         reserve=2 * (time.monotonic() - started))
         except Exception:
             log.exception("tick failed; trying again next tick")
+        finally:
+            self._round.release()
+
+    def _next_tick(self, fallback: float) -> float:
+        """When APScheduler will start the tick job again, in time.monotonic() terms (a late
+        start under load must not push a round into the next one).
+
+        Worked out from when the ticks began (the interval trigger runs at origin + k × tick),
+        not asked of the scheduler: its shutdown holds the job-store lock while it waits for
+        running jobs, so a job asking it for a job would wait for ever.
+        """
+        if self._tick_origin is None:
+            return fallback
+        tick = self.settings.tick_seconds
+        return self._tick_origin + (math.floor((time.monotonic() - self._tick_origin) / tick)
+                                    + 1) * tick
 
     def _safe_leader_tick(self) -> None:
         try:
