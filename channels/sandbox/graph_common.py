@@ -323,3 +323,20 @@ def pick_fields(record: dict[str, Any], wanted: list[str], node_type: str,
             out[base] = record[base]
     out.setdefault("id", record["id"])
     return out
+
+
+class Knobs:
+    """A Graph sandbox's settings (`defaults`), changed per run until the next reset."""
+
+    def __init__(self, platform: str, defaults: dict[str, Any]) -> None:
+        self.platform = platform
+        self.defaults = defaults
+
+    def configure(self, store: Store, **knobs: Any) -> None:
+        """Change knobs until the next reset."""
+        store.collection(self.platform, "config").setdefault("knobs", {}).update(knobs)
+
+    def get(self, store: Store, name: str) -> Any:
+        """A knob's current value."""
+        changed = store.collection(self.platform, "config").get("knobs", {})
+        return changed.get(name, self.defaults[name])

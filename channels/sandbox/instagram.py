@@ -38,6 +38,7 @@ from channels.sandbox.graph_common import (
     GraphCall,
     GraphFail,
     GraphSandbox,
+    Knobs,
     bad_param,
     error_response,
     graph_time,
@@ -83,13 +84,9 @@ HASHTAG = re.compile(r"(?<!\w)#\w+")
 MENTION = re.compile(r"(?<!\w)@[\w.]+")
 
 
-def configure(store: Store, **knobs: Any) -> None:
-    """Change sandbox knobs (see DEFAULTS) until the next reset."""
-    store.collection(PLATFORM, "config").setdefault("knobs", {}).update(knobs)
-
-
-def knob(store: Store, name: str) -> Any:
-    return store.collection(PLATFORM, "config").get("knobs", {}).get(name, DEFAULTS[name])
+KNOBS = Knobs(PLATFORM, DEFAULTS)
+configure = KNOBS.configure  # change knobs (see DEFAULTS) until the next reset
+knob = KNOBS.get
 
 
 def register(app: Flask, store: Store, faults: Faults) -> None:
