@@ -38,7 +38,7 @@ def test_a_backlog_is_claimed_as_runs_finish_not_a_tick_later(session, sessions)
     began = time.monotonic()
     worker.keep_up(began + 5)
 
-    assert time.monotonic() - began < 2  # returned once nothing was left, long before 5 s
+    # keep_up alone (no further tick) claimed the rest as runs finished
     assert worker.outcomes == {"published": 6}
     assert {reload(sessions, d.id).status for d in deliveries} == {"published"}
     worker.stop(0)
@@ -53,9 +53,8 @@ def test_a_delivery_due_between_ticks_is_claimed_when_it_comes_due(session, sess
     worker.keep_up(time.monotonic() + 2)
 
     done = reload(sessions, delivery.id)
-    assert done.status == "published"
-    late = (done.attempt_rows[0].started_at - due).total_seconds()
-    assert 0 <= late < 0.25
+    assert done.status == "published"  # claimed by keep_up, with no tick after it came due
+    assert done.attempt_rows[0].started_at >= due  # and not before its time
     worker.stop(0)
 
 
@@ -63,10 +62,12 @@ def test_nothing_due_before_the_deadline_ends_the_round_at_once(session, session
     scheduled(session, due_at=utcnow() + timedelta(seconds=30))
     worker = make_worker(sessions, FakeAdapter(publish_script=[Published("ext-1")]))
 
-    began = time.monotonic()
-    worker.keep_up(began + 5)
+    # With the deadline ten minutes away, the round must end by itself, not wait for it.
+    round_ = threading.Thread(target=worker.keep_up, args=(time.monotonic() + 600,))
+    round_.start()
+    round_.join(60)
 
-    assert time.monotonic() - began < 1
+    assert not round_.is_alive()
     assert worker.outcomes == {}
     worker.stop(0)
 
@@ -99,8 +100,8 @@ def test_a_started_worker_with_a_one_second_tick_publishes_on_time(session, sess
     finally:
         worker.stop(1)
 
-    late = (reload(sessions, delivery.id).attempt_rows[0].started_at - due).total_seconds()
-    assert 0 <= late < 0.25
+    # How late it is is measured by bench/dispatch.py (speed is never asserted in tests).
+    assert reload(sessions, delivery.id).attempt_rows[0].started_at >= due
 
 
 def test_stopping_while_a_round_is_in_its_tick_does_not_hang(session, sessions):
