@@ -94,9 +94,9 @@ def test_a_started_worker_with_a_one_second_tick_publishes_on_time(session, sess
                          tick_seconds=1.0)
     worker.start()
     try:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30  # a guard against hanging, not a speed check
         while reload(sessions, delivery.id).status != "published":
-            assert time.monotonic() < deadline, "not published within 5 s"
+            assert time.monotonic() < deadline, "not published within 30 s"
             time.sleep(0.05)
     finally:
         worker.stop(1)
