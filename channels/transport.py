@@ -20,7 +20,7 @@ def never_connected(exc: BaseException) -> bool:
     seen: list[BaseException] = [exc]
     while seen:
         current = seen.pop()
-        if isinstance(current, NewConnectionError):
+        if isinstance(current, NewConnectionError | ConnectionRefusedError):
             return True
         seen.extend(a for a in current.args if isinstance(a, BaseException))
         reason = getattr(current, "reason", None)

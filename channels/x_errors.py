@@ -25,9 +25,9 @@ import time
 from typing import Any
 
 import requests
-import urllib3.exceptions
 
 from channels.base import ChannelError, ErrorKind
+from channels.transport import transport_error as shared_transport_error
 
 
 def _body(response: Any) -> dict[str, Any]:
@@ -125,25 +125,6 @@ def error_from_response(response: Any, *, write: bool) -> ChannelError:
     return ChannelError(kind, reason, detail, platform_code=str(status), http_status=status)
 
 
-def _never_connected(exc: requests.RequestException) -> bool:
-    """True when the request surely never reached the server (refused, DNS, connect timeout)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    cause: BaseException | None = exc
-    seen = 0
-    while cause is not None and seen < 10:
-        if isinstance(cause, urllib3.exceptions.MaxRetryError):
-            cause = cause.reason
-        elif isinstance(cause, urllib3.exceptions.NewConnectionError | ConnectionRefusedError):
-            return True
-        else:
-            cause = cause.args[0] if cause.args and isinstance(
-                cause.args[0], BaseException
-            ) else cause.__cause__  # fmt: skip
-        seen += 1
-    return False
-
-
 def transport_error(exc: requests.RequestException, *, write: bool) -> ChannelError:
     """Classify a failure with no HTTP answer: refused → RETRYABLE, after sending → UNKNOWN."""
     if isinstance(
@@ -153,7 +134,4 @@ def transport_error(exc: requests.RequestException, *, write: bool) -> ChannelEr
         | requests.exceptions.MissingSchema,
     ):
         return ChannelError(ErrorKind.PERMANENT, "misconfigured", f"bad X API address: {exc}")
-    if _never_connected(exc) or not write:
-        reason = "platform_unavailable"
-        return ChannelError(ErrorKind.RETRYABLE, reason, f"{type(exc).__name__}: {exc}")
-    return ChannelError(ErrorKind.UNKNOWN, "outcome_unknown", f"{type(exc).__name__}: {exc}")
+    return shared_transport_error(exc, write=write)
