@@ -3,6 +3,7 @@ the app, a client with a CSRF-aware form helper, and users of each role."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -44,7 +45,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """This test process's name, unique per checkout so that two checkouts (git worktrees)
+    running their suites at once on one PostgreSQL server never share a database."""
+    checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]
+    return f"{checkout}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 def _pg_database(base_url: str, name: str) -> str:
