@@ -1,0 +1,1 @@
+"""Use cases: what a person or the worker does, called by the faces (web, API, CLI)."""
