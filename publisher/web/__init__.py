@@ -18,8 +18,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(approve.bp)
     app.register_blueprint(approvals_admin.bp)
     app.register_blueprint(links.bp)
-    from publisher import metrics
-    from publisher.web import publishing  # deliveries: health screen, retry
+    from publisher.web import (
+        metrics,
+        publishing,  # deliveries: health screen, retry
+    )
 
     app.register_blueprint(publishing.bp)
     app.register_blueprint(metrics.bp)

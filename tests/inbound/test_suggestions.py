@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from drafts.mailbox import OutgoingMail
 from drafts.models import Draft, Media
 from drafts.suggestions import FormHit, Suggestion
-from publisher.approval_jobs import run_jobs
+from publisher.flows.approval_jobs import run_jobs
 from tests.api.helpers import ApiClient, issue_token
 from tests.conftest import Client
 

@@ -39,7 +39,7 @@ from drafts.suggestions import (
     submit,
 )
 from drafts.validation import DraftInput, parse_moment
-from publisher.approval_mail import queue_template
+from publisher.flows.notices import queue_template
 from publisher.config import Settings
 from publisher.flows.inbound.signup import EMAIL, EMAIL_MAX
 from publisher.flows.inbound.throttle import count_submission

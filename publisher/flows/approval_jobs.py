@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from drafts.approval_timing import due_holds, due_reminders, hold, mark_reminded
 from drafts.models import Draft, utcnow
 from drafts.states import Status
-from publisher import approval_mail
+from publisher.flows import notices
 from publisher.flows.inbound.suggestions import erase_old_contacts
 from publisher.flows.inbound.throttle import forget_old_submissions
+from publisher.flows.share_kit import already_sent, share_kit
 from publisher.mail import send_pending
-from publisher.share_kit import already_sent, share_kit
 
 log = logging.getLogger(__name__)
 SHARE_KIT_WINDOW = timedelta(days=3)  # older publications never get a kit (e.g. after an upgrade)
@@ -32,7 +32,7 @@ def hold_overdue(session: Session, now: datetime) -> int:
     """Hold drafts still in review at their approval deadline and tell the secretariat."""
     held = [d for d in due_holds(session, now) if hold(session, d, now)]
     for draft in held:
-        approval_mail.notify_secretariat(session, draft, "held", now)
+        notices.notify_secretariat(session, draft, "held", now)
     session.commit()
     return len(held)
 
@@ -41,7 +41,7 @@ def remind(session: Session, now: datetime) -> int:
     """Remind approvers who have not answered, once, before the deadline."""
     reminded = [r for r in due_reminders(session, now) if mark_reminded(session, r, now)]
     for request in reminded:
-        approval_mail.queue_request(session, request, now, reminder=True)
+        notices.queue_request(session, request, now, reminder=True)
     session.commit()
     return len(reminded)
 
