@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from channels.base import ChannelError, ErrorKind
 from channels.newsletter import NewsletterAdapter
 from drafts.models import ChannelAccount, Municipality
-from publisher.flows.accounts import build_adapter
 from publisher.config import Settings
+from publisher.flows.accounts import build_adapter
 from publisher.flows.inbound.throttle import count_submission
 
 FORM = "newsletter"

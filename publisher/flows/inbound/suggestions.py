@@ -39,10 +39,10 @@ from drafts.suggestions import (
     submit,
 )
 from drafts.validation import DraftInput, parse_moment
-from publisher.flows.notices import queue_template
 from publisher.config import Settings
 from publisher.flows.inbound.signup import EMAIL, EMAIL_MAX
 from publisher.flows.inbound.throttle import count_submission
+from publisher.flows.notices import queue_template
 
 log = logging.getLogger(__name__)
 FORM = "suggestion"
