@@ -25,3 +25,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(publishing.bp)
     app.register_blueprint(metrics.bp)
+    from publisher.web import public_forms, suggestions_admin  # what the public sends in
+
+    app.register_blueprint(public_forms.bp)
+    app.register_blueprint(suggestions_admin.bp)
