@@ -30,6 +30,7 @@ class ScheduleSettings:
     leader_interval: float = 30.0  # how often the leader-only jobs run
     leader_ttl: float = 90.0  # SQLite leader lease; another worker takes over after this
     token_warning_days: float = 7.0  # warn this long before a channel token expires
+    account_failing_after: int = 3  # permanent account errors in a row before it is "failing"
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None = None) -> ScheduleSettings:
