@@ -158,6 +158,7 @@ REASON_CAUSES: dict[str, Cause] = {
     "audience_missing": Cause.CONFIGURATION,
     "audience_empty": Cause.CONFIGURATION,
     "invalid_content": Cause.CONTENT,
+    "invalid_address": Cause.CONTENT,  # an address the audience refuses (sign-up)
     "invalid_media": Cause.CONTENT,
     "media_unreachable": Cause.CONTENT,
     "invalid_link": Cause.CONTENT,
