@@ -11,10 +11,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from channels.base import reason_text
 from drafts.models import ChannelAccount
 from publisher.approval_mail import draft_url, queue_template, secretariat, settings
-from schedules.models import Delivery, held_reason_text
+from publisher.deliveries import delivery_problem
+from schedules.models import Delivery
 
 
 def _lang() -> str:
@@ -32,8 +32,7 @@ def _delivery_mail(session: Any, delivery: Delivery, kind: str, now: datetime) -
                  account=account.name)
 
     def line() -> str:
-        why = (reason_text(delivery.last_error, _lang()) if kind == "failed"
-               else held_reason_text(delivery.held_reason, _lang()))
+        why = delivery_problem(delivery, _lang())
         return _("%(why)s Open the draft to see the details and send it again when the cause "
                  "is fixed.", why=why)
 
