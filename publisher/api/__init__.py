@@ -75,6 +75,7 @@ def init_app(app: Flask) -> None:
         drafts,
         media,
         reference,
+        suggestions,
     )
     from publisher.api.base import bp
 

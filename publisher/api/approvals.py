@@ -15,15 +15,15 @@ from marshmallow import fields, validate
 from drafts.approvals import MAX_HOURS, ApprovalRequest, Decision, Mode, PolicyError, Rule
 from drafts.models import Approver
 from drafts.validation import FieldError
-from publisher import approval_flow
 from publisher.api import problems
 from publisher.api.base import bp, current_user, documented, now
 from publisher.api.drafts import _load, _not_yours, _version_conflict
 from publisher.api.schemas import CodedSchema, IfMatchSchema, Text, _one_of, _range
-from publisher.approval_status import status_dict, status_of
 from publisher.auth import actor
 from publisher.db import get_session
 from publisher.errors import problem
+from publisher.flows import approval
+from publisher.flows.approval_status import status_dict, status_of
 from publisher.flows.manage.policy import check_policy, set_policy
 from publisher.i18n import lang
 
@@ -131,13 +131,13 @@ def send_for_approval(headers: dict[str, Any], data: dict[str, Any], draft_id: i
         return conflict
     db = get_session()
     try:
-        approval_flow.send_for_approval(db, draft, actor=("api", user.id, user.username),
+        approval.send_for_approval(db, draft, actor=("api", user.id, user.username),
                                         requested_by=user.name, now=now())
     except PolicyError as exc:
         db.rollback()
         return problems.invalid([FieldError("policy", p.code, p.da, p.en)
                                  for p in exc.problems])
-    except approval_flow.FlowRefused:
+    except approval.FlowRefused:
         db.rollback()
         return problem(409, _("This draft cannot be sent for approval now"),
                        _("The draft is %(status)s.", status=draft.status),
@@ -252,8 +252,8 @@ def approve_as_admin(draft_id: int) -> Any:
         return refusal
     db = get_session()
     try:
-        approval_flow.admin_approve(db, draft, now(), actor())
-    except approval_flow.FlowRefused as exc:
+        approval.admin_approve(db, draft, now(), actor())
+    except approval.FlowRefused as exc:
         db.rollback()
         return _refusal(exc.code, draft)
     db.commit()
@@ -271,8 +271,8 @@ def release_hold(draft_id: int) -> Any:
         return refusal
     db = get_session()
     try:
-        approval_flow.release_hold(db, draft, now(), actor())
-    except approval_flow.FlowRefused as exc:
+        approval.release_hold(db, draft, now(), actor())
+    except approval.FlowRefused as exc:
         db.rollback()
         return _refusal(exc.code, draft)
     db.commit()
@@ -306,8 +306,8 @@ def remind(draft_id: int, request_id: int) -> Any:
         return _no_request()
     db = get_session()
     try:
-        approval_flow.resend(db, found, now(), actor())
-    except approval_flow.FlowRefused as exc:
+        approval.resend(db, found, now(), actor())
+    except approval.FlowRefused as exc:
         db.rollback()
         return _refusal(exc.code, draft)
     db.commit()
@@ -334,8 +334,8 @@ def change_approver(data: dict[str, Any], draft_id: int, request_id: int) -> Any
         return problems.invalid([FieldError("approver_id", "unknown", "Ukendt godkender.",
                                             "Unknown approver.")])
     try:
-        approval_flow.change_approver(db, found, approver, now(), actor(), current_user().name)
-    except approval_flow.FlowRefused as exc:
+        approval.change_approver(db, found, approver, now(), actor(), current_user().name)
+    except approval.FlowRefused as exc:
         db.rollback()
         return _refusal(exc.code, draft)
     db.commit()

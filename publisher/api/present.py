@@ -19,7 +19,7 @@ from drafts.models import (
 )
 from drafts.states import allowed_actions
 from publisher.config import Settings
-from publisher.deliveries import deliveries_of, delivery_problem
+from publisher.flows.delivery_views import deliveries_of, delivery_problem
 from publisher.flows.manage.media import raw_input  # noqa: F401  (used by api.drafts)
 from publisher.i18n import lang
 from schedules.models import Attempt, Delivery, DeliveryStatus

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from drafts.models import ChannelAccount
 from publisher.auth import actor
 from publisher.db import get_session
-from publisher.deliveries import delivery_problem
+from publisher.flows.delivery_views import delivery_problem
 from publisher.flows.manage import deliveries
 from publisher.i18n import lang
 from schedules.models import Delivery, DeliveryStatus, HeldReason

@@ -46,8 +46,9 @@ def test_it_documents_every_api_route(app: Flask, spec):
         for method in rule.methods or () if method.lower() in METHODS
     }
     assert set(operations(spec)) == routes
-    # drafts (6), reference data (3), approvals (7), media (3), deliveries (5), accounts (4)
-    assert len(routes) == 28
+    # drafts (6), reference data (3), approvals (7), media (3), deliveries (5), accounts (4),
+    # suggestions (4)
+    assert len(routes) == 32
 
 
 def test_every_request_body_comes_with_an_example(spec):

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from drafts.models import ChannelAccount
 from drafts.states import audit
-from publisher.accounts import check_connection
 from publisher.config import Settings
+from publisher.flows.accounts import check_connection
 
 Actor = tuple[str, int | None, str]
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

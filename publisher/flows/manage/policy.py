@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from drafts.approvals import MAX_HOURS, Mode, Policy, PolicyProblem, Rule, ensure_policy_row
 from drafts.models import Approver, Draft
 from drafts.states import audit
-from publisher import approval_flow
+from publisher.flows import approval
 
 Actor = tuple[str, int | None, str]
 
@@ -56,4 +56,4 @@ def set_policy(session: Session, draft: Draft, policy: Policy, *, now: datetime,
                    "approvers": list(policy.approver_ids),
                    "deadline_hours": policy.deadline_hours,
                    "reminder_hours": policy.reminder_hours})
-    return approval_flow.reconsider(session, draft, now, actor)
+    return approval.reconsider(session, draft, now, actor)
