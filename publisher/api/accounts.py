@@ -15,6 +15,7 @@ from marshmallow import fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from channels.base import reason_text
 from drafts.models import ChannelAccount
 from drafts.validation import FieldError
 from publisher.api import present, problems
@@ -150,10 +151,6 @@ def post_test(account_id: int) -> Any:
     ok = test_account(db, current_app.extensions["publisher_settings"], account, now=now(),
                       actor=actor())
     db.commit()
-    if ok:
-        message = account.health_detail
-    else:
-        from channels.base import reason_text
-
-        message = reason_text(account.health_detail.split(":", 1)[0], lang())
+    message = account.health_detail if ok else reason_text(
+        account.health_detail.split(":", 1)[0], lang())
     return {"ok": ok, "message": message, "account": present.account(account)}

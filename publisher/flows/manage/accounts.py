@@ -65,6 +65,13 @@ OPTIONS: dict[str, dict[str, Option]] = {
                               "The merge field holding the subscriber's municipality."),
         "organisation": Option("string", _text(160), "Højst 160 tegn.",
                                "At most 160 characters.", "The organisation named in mails."),
+        "segment_by_municipality": Option(
+            "boolean", lambda v: isinstance(v, bool), "true eller false.", "true or false.",
+            "Send each post only to the subscribers of its municipalities (by merge_field)."),
+        "status_if_new": Option(
+            "string", lambda v: v in ("subscribed", "pending"), "subscribed eller pending.",
+            "subscribed or pending.", "How a new sign-up joins the audience (pending: they "
+            "confirm by mail first)."),
     },
     "instagram": {
         "max_hashtags": Option("integer", _whole(0, 30), "Et heltal fra 0 til 30.",
