@@ -209,6 +209,9 @@ def check_settings(s: Settings) -> None:
                  "worker_lease_seconds", "worker_account_rate"):
         if getattr(s, name) <= 0:
             raise ConfigError(name, "must be greater than 0")
+    if s.worker_lease_seconds < 6:
+        raise ConfigError("worker_lease_seconds", "must be at least 6 (a heartbeat renews it "
+                          "every third; shorter leases expire under ordinary load)")
     if not 1 <= s.smtp_port <= 65535:
         raise ConfigError("smtp_port", "must be between 1 and 65535")
     for name in ("public_form_limit", "public_form_window_minutes", "suggestion_contact_days"):
