@@ -50,20 +50,20 @@ REASONS: dict[str, tuple[str, str]] = {
         "The account lacks permission to publish. Grant the permission again on the platform.",
     ),
     "rate_limited": (
-        "Platformen beder os vente lidt (for mange kald). Vi prøver igen automatisk.",
-        "The platform asks us to wait (too many calls). We will try again automatically.",
+        "Platformen bad os vente lidt (for mange kald).",
+        "The platform asked us to wait (too many calls).",
     ),
     "quota_exhausted": (
         "Kontoens daglige kvote for opslag er brugt. Opslaget kan sendes, når kvoten fornyes.",
         "The account's daily posting quota is used up. It can go out when the quota renews.",
     ),
     "platform_unavailable": (
-        "Platformen svarer ikke lige nu. Vi prøver igen automatisk.",
-        "The platform is not answering right now. We will try again automatically.",
+        "Platformen svarede ikke eller svarede med en midlertidig fejl.",
+        "The platform did not answer, or answered with a temporary error.",
     ),
     "outcome_unknown": (
-        "Platformen svarede ikke, efter at opslaget blev sendt. Vi tjekker, om det kom ud.",
-        "The platform did not answer after the post was sent. We are checking whether it went out.",
+        "Platformen svarede ikke, efter at opslaget blev sendt.",
+        "The platform did not answer after the post was sent.",
     ),
     "invalid_content": (
         "Platformen afviser indholdet. Ret teksten eller billederne og prøv igen.",
@@ -106,8 +106,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "The channel is not set up correctly (address or id). Check the settings.",
     ),
     "media_processing": (
-        "Platformen er stadig ved at behandle mediet. Vi prøver igen om lidt.",
-        "The platform is still processing the media. We will try again shortly.",
+        "Platformen var stadig ved at behandle mediet.",
+        "The platform was still processing the media.",
     ),
     "media_failed": (
         "Platformen kunne ikke behandle mediet. Prøv et andet billede.",
@@ -118,8 +118,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "The platform answered with an error we do not recognise. A person needs to look at it.",
     ),
     "not_ready": (
-        "Platformen er ikke klar til at sende endnu (modtagerne beregnes). Vi prøver igen om lidt.",
-        "The platform is not ready to send yet (recipients are being counted). We will retry soon.",
+        "Platformen var ikke klar til at sende (modtagerne blev beregnet).",
+        "The platform was not ready to send (the recipients were being counted).",
     ),
     "sender_missing": (
         "Nyhedsbrevskontoen mangler et afsendernavn — ret det under Administration → Kanalkonti.",

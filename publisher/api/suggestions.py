@@ -137,7 +137,7 @@ def get_suggestion(suggestion_id: int) -> Any:
 
 
 @bp.route("/suggestions/<int:suggestion_id>/accept", methods=["POST"], tags=["suggestions"])
-@bp.arguments(AcceptSchema)
+@bp.arguments(AcceptSchema, example={"initiative": "youth"})
 @bp.response(201, AcceptedSchema)
 @documented(400, 401, 403, 404, 409, 422)
 @bp.doc(operationId="acceptSuggestion")
@@ -164,7 +164,7 @@ def accept_suggestion(args: dict[str, Any], suggestion_id: int) -> Any:
 
 
 @bp.route("/suggestions/<int:suggestion_id>/decline", methods=["POST"], tags=["suggestions"])
-@bp.arguments(DeclineSchema)
+@bp.arguments(DeclineSchema, example={"reason": "Det ligger uden for Kulturmetropolens område."})
 @bp.response(200, SuggestionSchema)
 @documented(400, 401, 403, 404, 409, 422)
 @bp.doc(operationId="declineSuggestion")
