@@ -19,7 +19,7 @@ class ScheduleSettings:
     backoff_cap: float = 3600.0
     unconfirmed_delay: float = 10.0  # wait before reconciling an unknown outcome
     max_lateness: float = 3600.0  # later than this on its first try → held for a person
-    lease_seconds: float = 300.0  # must outlast the slowest platform call; renewed each tick
+    lease_seconds: float = 60.0  # renewed by the worker's heartbeat every third of it
     tick_seconds: float = 1.0
     refill_seconds: float = 0.02  # after a run finishes, wait ≤ this for more before claiming
     pool_size: int = 8  # platform calls in flight per worker process

@@ -8,8 +8,8 @@ import pytest
 
 from channels.sandbox.mailchimp_site import seed_audience
 from drafts.models import ChannelAccount
-from publisher.accounts import build_adapter, check_connection
 from publisher.config import load_settings
+from publisher.flows.accounts import build_adapter, check_connection
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 CREDENTIALS = {
