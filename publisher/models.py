@@ -7,6 +7,7 @@ import drafts.mailbox  # noqa: F401  (the mail outbox)
 import drafts.models  # noqa: F401  (registers the tables)
 import drafts.tracking  # noqa: F401  (tracked share links)
 import schedules.models  # noqa: F401
+import schedules.plan  # noqa: F401  (posting plan, quiet periods, calendar feeds)
 from drafts.models import Base
 
 metadata = Base.metadata

@@ -23,3 +23,6 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(publishing.bp)
     app.register_blueprint(metrics.bp)
+    from publisher.web import calendar_views  # the calendar and the posting plan
+
+    app.register_blueprint(calendar_views.bp)
