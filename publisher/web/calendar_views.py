@@ -50,7 +50,9 @@ def month_name(day: date) -> str:
 
 
 bp.record_once(
-    lambda state: state.app.jinja_env.filters.update(localdate=local_date, monthname=month_name)
+    lambda state: state.app.jinja_env.filters.update(
+        localdate=local_date, monthname=month_name, longtime=long_time
+    )
 )
 
 WEEKDAYS = [0, 1, 2, 3, 4, 5, 6]
