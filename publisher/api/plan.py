@@ -20,7 +20,7 @@ from drafts.models import CHANNEL_NAMES, Draft, Initiative, Municipality
 from drafts.validation import FieldError
 from publisher.api import problems
 from publisher.api.base import bp, current_user, documented, now
-from publisher.api.schemas import CodedSchema, _code_messages
+from publisher.api.schemas import CodedSchema, Text, _code_messages, _one_of, _range
 from publisher.auth import actor
 from publisher.config import Settings
 from publisher.db import get_session
@@ -34,11 +34,16 @@ from schedules.plan import PlanSlot, QuietPeriod, RhythmGoal
 from schedules.slots import next_free_slot, rhythm
 
 MAX_DAYS = 92
+MAX_ID = 2**31 - 1  # larger ids cannot exist, and PostgreSQL would refuse to compare them
 
 
 def _settings() -> Settings:
     settings: Settings = current_app.extensions["publisher_settings"]
     return settings
+
+
+def _most(length: int) -> validate.Length:
+    return validate.Length(max=length, error="too_long:{max}")
 
 
 def _coded(schema: type[ma.Schema]) -> type[ma.Schema]:
@@ -96,12 +101,20 @@ class CalendarItemSchema(ma.Schema):
 
 @_coded
 class MoveSchema(CodedSchema):
-    date = fields.String(required=True, metadata={"description": "Local day, YYYY-MM-DD."})
-    time = fields.String(required=True, metadata={"description": "Local time, HH:MM."})
+    date = Text(
+        required=True,
+        validate=_most(40),
+        metadata={"description": "Local day, YYYY-MM-DD."},
+    )
+    time = Text(
+        required=True,
+        validate=_most(40),
+        metadata={"description": "Local time, HH:MM."},
+    )
     fold = fields.Integer(
         load_default=None,
         allow_none=True,
-        validate=validate.OneOf([0, 1]),
+        validate=_one_of([0, 1]),
         metadata={
             "description": "For a time that happens twice (autumn): 0 = the first, 1 = the second."
         },
@@ -120,14 +133,18 @@ class MoveResultSchema(ma.Schema):
 
 @_coded
 class SlotInSchema(CodedSchema):
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNEL_NAMES))
+    channel = fields.String(required=True, validate=_one_of(CHANNEL_NAMES))
     weekdays = fields.List(
-        fields.Integer(validate=validate.Range(0, 6)),
+        fields.Integer(validate=_range(0, 6)),
         required=True,
         metadata={"description": "0 = Monday … 6 = Sunday."},
     )
-    local_time = fields.String(required=True, metadata={"description": "HH:MM, Copenhagen."})
-    every_weeks = fields.Integer(load_default=1, validate=validate.Range(1, 4))
+    local_time = Text(
+        required=True,
+        validate=_most(5),
+        metadata={"description": "HH:MM, Copenhagen."},
+    )
+    every_weeks = fields.Integer(load_default=1, validate=_range(1, 4))
 
 
 class SlotSchema(ma.Schema):
@@ -141,11 +158,9 @@ class SlotSchema(ma.Schema):
 
 @_coded
 class GoalInSchema(CodedSchema):
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNEL_NAMES))
-    per_month_min = fields.Integer(required=True, validate=validate.Range(0, 100))
-    per_month_max = fields.Integer(
-        load_default=None, allow_none=True, validate=validate.Range(0, 100)
-    )
+    channel = fields.String(required=True, validate=_one_of(CHANNEL_NAMES))
+    per_month_min = fields.Integer(required=True, validate=_range(0, 100))
+    per_month_max = fields.Integer(load_default=None, allow_none=True, validate=_range(0, 100))
 
 
 class GoalSchema(ma.Schema):
@@ -177,7 +192,7 @@ class NextSlotQuerySchema(CodedSchema):
     class Meta:
         unknown = EXCLUDE
 
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNEL_NAMES))
+    channel = fields.String(required=True, validate=_one_of(CHANNEL_NAMES))
     after = fields.AwareDateTime(load_default=None, allow_none=True)
     municipality = fields.String(load_default="")
 
@@ -189,12 +204,12 @@ class NextSlotSchema(ma.Schema):
 
 @_coded
 class QuietInSchema(CodedSchema):
-    title = fields.String(required=True, validate=validate.Length(1, 200))
-    reason = fields.String(load_default="")
-    first_day = fields.String(required=True)
-    last_day = fields.String(required=True)
-    municipality = fields.String(load_default="")
-    channel = fields.String(load_default="")
+    title = Text(required=True, validate=_most(200))
+    reason = Text(load_default="", validate=_most(2000))
+    first_day = Text(required=True, validate=_most(40))
+    last_day = Text(required=True, validate=_most(40))
+    municipality = Text(load_default="", validate=_most(64))
+    channel = Text(load_default="", validate=_most(16))
 
 
 class QuietSchema(ma.Schema):
@@ -294,6 +309,8 @@ def list_calendar(args: dict[str, Any]) -> Any:
     """Items planned, published, held or failed on the local days from..to (Copenhagen)."""
     db = get_session()
     start, end = args["start"], args["end"]
+    if not 2000 <= start.year <= 2100:
+        return _field_problems([("from", "range")])
     if end < start or (end - start).days > MAX_DAYS:
         return _field_problems([("to", "range")])
     raw = MultiDict({k: args[k] for k in cal.FILTERS if args[k]})
@@ -311,13 +328,13 @@ def list_calendar(args: dict[str, Any]) -> Any:
 @bp.route("/calendar/items/<int:id>/move", methods=["POST"], tags=["calendar"])
 @bp.arguments(MoveSchema)
 @bp.response(200, MoveResultSchema)
-@documented(401, 403, 404, 409, 422)
+@documented(400, 401, 403, 404, 409, 422)
 @bp.doc(operationId="moveCalendarItem")
 def move_calendar_item(args: dict[str, Any], id: int) -> Any:
     """Move an item to a local day and time; re-checks quiet periods, the channels' rules and
     the approval deadline (409 with `code` when refused; nothing changes)."""
     db, settings = get_session(), _settings()
-    draft = db.get(Draft, id)
+    draft = db.get(Draft, id) if 1 <= id <= MAX_ID else None
     if draft is None:
         return problems.not_found()
     if not current_user().may_edit(draft):
@@ -372,7 +389,7 @@ def list_slots() -> Any:
 @bp.route("/plan/slots", methods=["POST"], tags=["plan"])
 @bp.arguments(SlotInSchema)
 @bp.response(201, SlotSchema)
-@documented(401, 403, 422)
+@documented(400, 401, 403, 422)
 @bp.doc(operationId="addSlot")
 def add_slot(args: dict[str, Any]) -> Any:
     """Add a recurring slot, e.g. the newsletter every other Thursday at 09:00."""
@@ -403,7 +420,7 @@ def delete_slot(id: int) -> Any:
     if (refused := _planner_only()) is not None:
         return refused
     db = get_session()
-    if not plan.delete_slot(db, id):
+    if not 1 <= id <= MAX_ID or not plan.delete_slot(db, id):
         return problem(404, _("Not found"), _("There is nothing with this id."))
     db.commit()
     return "", 204
@@ -440,7 +457,7 @@ def list_goals() -> Any:
 @bp.route("/plan/goals", methods=["PUT"], tags=["plan"])
 @bp.arguments(GoalInSchema)
 @bp.response(200, GoalSchema)
-@documented(401, 403, 422)
+@documented(400, 401, 403, 422)
 @bp.doc(operationId="setGoal")
 def set_goal(args: dict[str, Any]) -> Any:
     """Set (create or replace) a channel's monthly rhythm goal."""
@@ -467,7 +484,7 @@ def delete_goal(id: int) -> Any:
     if (refused := _planner_only()) is not None:
         return refused
     db = get_session()
-    if not plan.delete_goal(db, id):
+    if not 1 <= id <= MAX_ID or not plan.delete_goal(db, id):
         return problem(404, _("Not found"), _("There is nothing with this id."))
     db.commit()
     return "", 204
@@ -521,7 +538,7 @@ def list_quiet() -> Any:
 @bp.route("/quiet-periods", methods=["POST"], tags=["plan"])
 @bp.arguments(QuietInSchema)
 @bp.response(201, QuietSchema)
-@documented(401, 403, 422)
+@documented(400, 401, 403, 422)
 @bp.doc(operationId="addQuietPeriod")
 def add_quiet(args: dict[str, Any]) -> Any:
     """Add a quiet period (whole local days); the answer lists items already inside it."""
@@ -555,7 +572,7 @@ def delete_quiet(id: int) -> Any:
     if (refused := _planner_only()) is not None:
         return refused
     db = get_session()
-    if not plan.delete_quiet_period(db, id):
+    if not 1 <= id <= MAX_ID or not plan.delete_quiet_period(db, id):
         return problem(404, _("Not found"), _("There is nothing with this id."))
     db.commit()
     return "", 204
