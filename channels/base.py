@@ -84,6 +84,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "Kontoen er begrænset af platformen. Log ind på platformen og se hvorfor.",
         "The account is restricted by the platform. Log in to the platform to see why.",
     ),
+    "invalid_address": (
+        "Platformen afviser e-mailadressen. Tjek at den er skrevet rigtigt.",
+        "The platform refuses the email address. Check that it is spelled correctly.",
+    ),
     "not_found": (
         "Platformen kan ikke finde kontoen eller elementet. Tjek kontoens id under Kanaler.",
         "The platform cannot find the account or item. Check the account id under Channels.",

@@ -267,6 +267,42 @@ class NewsletterAdapter(Adapter):
         saved = self._call(False, lists.set_list_member, self.list_id, member_hash, body)
         return str(saved.get("id", member_hash))  # a PUT by hash: repeatable
 
+    def sign_up(self, email: str, municipality: str, name: str = "") -> str:
+        """Ask `email` to join the audience by Mailchimp's double opt-in; return what happened.
+
+        The answer is a code: "pending" (a confirmation mail is on its way), "already_pending",
+        "already_subscribed" or "cleaned" (the address bounced and Mailchimp will not take it
+        again). An address Mailchimp refuses raises ChannelError with reason "invalid_address".
+        """
+        member_hash = subscriber_hash(email)
+        try:
+            member = self._call(False, self.client.lists.get_list_member, self.list_id,
+                                member_hash, fields=["status"])
+            status = str(member.get("status") or "")
+        except ChannelError as exc:
+            if exc.http_status != 404:
+                raise
+            status = ""
+        if status in ("subscribed", "pending"):
+            return f"already_{status}"
+        if status == "cleaned":
+            return "cleaned"
+        merge_fields = {self.merge_field: municipality}
+        if name:
+            first, _, last = name.strip().partition(" ")
+            merge_fields.update(FNAME=first, LNAME=last)
+        body: dict[str, Any] = {"email_address": email.strip(), "status_if_new": "pending",
+                                "merge_fields": merge_fields}
+        if status:  # unsubscribed or archived: asking again means a new confirmation mail
+            body["status"] = "pending"
+        try:
+            self._call(True, self.client.lists.set_list_member, self.list_id, member_hash, body)
+        except ChannelError as exc:
+            if exc.http_status == 400 and "email" in exc.detail.lower():
+                raise ChannelError(P, "invalid_address", exc.detail, http_status=400) from exc
+            raise
+        return "pending"
+
     # -- steps ----------------------------------------------------------------------------------
 
     def _campaign_body(self, post: Post) -> dict[str, Any]:

@@ -66,7 +66,13 @@ def _public_view(view: Any) -> Any:
 
 def init_app(app: Flask) -> None:
     """Register the API blueprint and the OpenAPI document (settings already in app.config win)."""
-    from publisher.api import approvals, drafts, plan, reference  # noqa: F401  (routes join the bp)
+    from publisher.api import (  # noqa: F401  (routes join the bp)
+        approvals,
+        drafts,
+        plan,
+        reference,
+        suggestions,
+    )
     from publisher.api.base import bp
 
     defaults: dict[str, Any] = {

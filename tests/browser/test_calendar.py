@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from drafts.models import Draft, Role
-from publisher import approval_flow
+from publisher.flows import approval as approval_flow
 from schedules.models import Delivery
 from tests.approvals.helpers import make_draft
 from tests.browser.conftest import screenshot_dir

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from drafts.models import ChannelAccount
-from publisher.accounts import build_adapter, check_connection
 from publisher.config import load_settings
+from publisher.flows.accounts import build_adapter, check_connection
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 CREDENTIALS = {

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from drafts.models import Draft
-from publisher import approval_flow
+from publisher.flows import approval as approval_flow
 from schedules.models import Delivery
 from schedules.plan import PlanSlot, QuietPeriod, RhythmGoal
 from tests.approvals.helpers import make_draft

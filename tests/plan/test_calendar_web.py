@@ -244,7 +244,7 @@ def test_scheduling_into_a_quiet_period_is_refused_and_the_secretariat_told(
     start = local(_future(3, "00:00"))
     add_quiet(db, "Pressestop", start, start + timedelta(days=1))
     draft = draft_at(db, _future(3, "12:00"))
-    from publisher import approval_flow
+    from publisher.flows import approval as approval_flow
 
     with app.app_context():
         approval_flow.admin_approve(db, draft, datetime.now(UTC), ("user", None, "tests"))

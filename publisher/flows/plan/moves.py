@@ -22,9 +22,9 @@ from drafts.approvals import Decision, Mode, current_requests, effective_policy
 from drafts.localtime import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc
 from drafts.models import Draft
 from drafts.states import Status, audit
-from publisher import approval_flow
-from publisher.accounts import build_adapter
 from publisher.config import Settings
+from publisher.flows import approval as approval_flow
+from publisher.flows.accounts import build_adapter
 from publisher.flows.plan.calendar import MOVABLE
 from schedules import outbox
 from schedules.models import Delivery

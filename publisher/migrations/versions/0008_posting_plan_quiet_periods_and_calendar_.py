@@ -1,7 +1,7 @@
 """posting plan, quiet periods and calendar feeds
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0007
 Create Date: 2026-11-28 10:30:41.794710
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import drafts.models
 
 revision = '0008'
-down_revision = '0003'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
