@@ -30,6 +30,7 @@ from publisher import approval_flow
 from publisher.approval_status import status_of
 from publisher.auth import actor, admin_required
 from publisher.db import get_session
+from publisher.flows.firstday import rules
 from publisher.i18n import lang
 from publisher.web.approval_forms import (
     approver_choices,
@@ -115,6 +116,9 @@ def send(id: int) -> Any:
                                                 requested_by=_user().name,
                                                 now=datetime.now(UTC))
     except PolicyError as exc:
+        db.rollback()
+        return _page(draft, 422, send_problems=[p.message(lang()) for p in exc.problems])
+    except rules.NotReady as exc:
         db.rollback()
         return _page(draft, 422, send_problems=[p.message(lang()) for p in exc.problems])
     except approval_flow.FlowRefused as exc:
@@ -204,6 +208,9 @@ def approve(id: int) -> Any:
     db, draft = get_session(), _draft(id)
     try:
         approval_flow.admin_approve(db, draft, datetime.now(UTC), actor())
+    except rules.NotReady as exc:
+        db.rollback()
+        return _page(draft, 422, send_problems=[p.message(lang()) for p in exc.problems])
     except approval_flow.FlowRefused as exc:
         db.rollback()
         flash(_refused(exc.code), "error")
