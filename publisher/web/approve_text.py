@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from drafts.approval_timing import is_held
 from drafts.approvals import ApprovalRequest, Decision, Policy, Rule, current_requests
 from drafts.states import Status
-from publisher.deliveries import deliveries_of
+from publisher.flows.delivery_views import deliveries_of
 from publisher.flows.firstday import published
 from publisher.i18n import local_datetime
 from publisher.web import labels

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from drafts.approval_decisions import DecisionRefused
 from drafts.approvals import ApprovalRequest, Decision
 from drafts.models import Draft
-from publisher import approval_flow
+from publisher.flows import approval as approval_flow
 from schedules.models import Delivery
 from tests.firstday.helpers import arrange, state
 

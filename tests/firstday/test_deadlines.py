@@ -12,7 +12,7 @@ from drafts.approval_timing import due_reminders, hold
 from drafts.approvals import ApprovalPolicy, fitted_deadline
 from drafts.mailbox import OutgoingMail
 from drafts.models import Draft
-from publisher import approval_flow
+from publisher.flows import approval as approval_flow
 from tests.firstday.helpers import arrange
 
 SLOT = datetime(2027, 5, 20, 12, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from drafts.approvals import ApprovalRequest
 from drafts.models import Draft
 from drafts.service import update_draft
 from drafts.validation import clean_draft_input
-from publisher import approval_flow
+from publisher.flows import approval as approval_flow
 from publisher.flows.firstday.changes import word_diff
 from tests.conftest import SECRET
 from tests.firstday.helpers import MUNICIPALITIES, ZONE, arrange

@@ -24,8 +24,8 @@ from channels.registry import CHANNELS
 from channels.x_text import weighted_length
 from drafts.content import channel_text, render_markdown
 from drafts.models import CHANNEL_NAMES, ChannelAccount, Draft, Media
-from publisher.accounts import channel_settings
 from publisher.config import Settings
+from publisher.flows.accounts import channel_settings
 from schedules.posts import media_item
 
 # Names of channels in sentences (Danish, English).
@@ -185,8 +185,8 @@ def check_channel(
                 "no_account",
                 "channels",
                 True,
-                f"Der er ingen aktiv konto til {da_name}. Fjern {da_name} fra kanalerne, eller opret "
-                "en konto under Administration → Kanalkonti.",
+                f"Der er ingen aktiv konto til {da_name}. Fjern {da_name} fra kanalerne, "
+                "eller opret en konto under Administration → Kanalkonti.",
                 f"There is no active account for {en_name}. Remove {en_name} from the channels, or "
                 "add an account under Administration → Channel accounts.",
             )

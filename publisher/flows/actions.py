@@ -16,8 +16,8 @@ from drafts.approvals import PolicyError, VoidReason, void_requests
 from drafts.models import Draft, User
 from drafts.states import ADMIN_ACTIONS, SYSTEM_ACTIONS, TRANSITIONS, InvalidTransition, Status
 from drafts.states import transition as bare_transition
-from publisher import approval_mail
-from publisher.approval_flow import FlowRefused, admin_approve, schedule_or_hold, send_for_approval
+from publisher.flows import notices
+from publisher.flows.approval import FlowRefused, admin_approve, schedule_or_hold, send_for_approval
 from publisher.flows.firstday import published, rules
 from publisher.flows.firstday.rules import RuleProblem
 from schedules.outbox import cancel_draft, unschedule, withdraw
@@ -76,7 +76,7 @@ def perform(session: Session, draft: Draft, action: str, *, user: User, actor: A
             raise ActionRefused(409, exc.code, exc.message("da"), exc.message("en")) from None
     try:
         if action == "schedule":  # the flows check submit and approve themselves
-            rules.ensure_ready(session, approval_mail.settings(), draft, now)
+            rules.ensure_ready(session, notices.settings(), draft, now)
         _dispatch(session, draft, action, user=user, actor=actor, now=now, note=note)
     except rules.NotReady as exc:
         raise refused_for_rules(exc) from None
