@@ -24,7 +24,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from channels.base import Adapter, ChannelError, ErrorKind, Metrics, Post, Problem, Published
+from channels.base import (
+    Adapter,
+    ChannelError,
+    ErrorKind,
+    MediaRules,
+    Metrics,
+    Post,
+    Problem,
+    Published,
+    TextRules,
+)
 from channels.graph import GraphClient, normalise_text, parse_graph_time
 from channels.graph_errors import classify_subcode
 
@@ -68,7 +78,10 @@ class InstagramAdapter(Adapter):
     """Publish images and carousels to an Instagram professional account."""
 
     platform = "instagram"
-    label = "Instagram"
+    text_rules = TextRules(limit=MAX_CAPTION)
+    media_rules = MediaRules(max_images=MAX_CAROUSEL, max_bytes=MAX_IMAGE_BYTES,
+                             mime_types=("image/jpeg",), min_aspect=MIN_ASPECT,
+                             max_aspect=MAX_ASPECT, required=True)
 
     # --- validation ----------------------------------------------------------------------
 
@@ -121,11 +134,12 @@ class InstagramAdapter(Adapter):
 
     def _caption_problems(self, caption: str) -> list[Problem]:
         problems: list[Problem] = []
-        if len(caption) > MAX_CAPTION:
+        limit = self.text_rules.limit
+        if limit is not None and len(caption) > limit:
             problems.append(_problem(
                 "text", "text_too_long",
-                f"Teksten er {len(caption)} tegn; Instagram tillader højst {MAX_CAPTION}.",
-                f"The text is {len(caption)} characters; Instagram allows at most {MAX_CAPTION}.",
+                f"Teksten er {len(caption)} tegn; Instagram tillader højst {limit}.",
+                f"The text is {len(caption)} characters; Instagram allows at most {limit}.",
             ))
         hashtags = len(HASHTAG.findall(caption))
         house_limit = int(self.settings.options.get("max_hashtags", 5))

@@ -86,7 +86,6 @@ class NewsletterAdapter(Adapter):
     """Send posts as Mailchimp campaigns to one audience, optionally segmented by municipality."""
 
     platform = "newsletter"
-    label = "Nyhedsbrev (Mailchimp)"
 
     _client: Any = None
 

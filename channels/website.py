@@ -45,6 +45,7 @@ from channels.base import (
     Adapter,
     ChannelError,
     ErrorKind,
+    MediaRules,
     Metrics,
     Post,
     Problem,
@@ -78,7 +79,7 @@ class WebsiteAdapter(Adapter):
     """Publish articles and events to a WordPress site as posts."""
 
     platform = "website"
-    label = "Website (WordPress)"
+    media_rules = MediaRules(mime_types=IMAGE_TYPES)
 
     # -- transport ------------------------------------------------------------------------------
 

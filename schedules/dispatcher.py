@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from channels.base import Adapter, ChannelError, ErrorKind, Post, Published
 from drafts.models import Draft, utcnow
-from drafts.states import Status, audit, transition
+from drafts.states import Actor, Status, audit, transition
 from schedules.claim import Claim
 from schedules.models import Attempt, Delivery, DeliveryStatus, HeldReason
 from schedules.posts import AdapterFactory, build_post
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 SessionFactory = Callable[[], Session]
 Notify = Callable[[str, Any], None]
 Clock = Callable[[], datetime]
-WORKER = ("system", None, "worker")
+WORKER: Actor = ("system", None, "worker")
 # Permanent reasons that say the account itself is broken, not this one post.
 ACCOUNT_REASONS = frozenset({"token_expired", "token_invalid", "permission_missing",
                              "account_restricted"})
@@ -359,7 +359,7 @@ def _maybe_publish_draft(s: Session, draft_id: int, now: datetime) -> None:
 
 def retry_now(
     session: Session, delivery: Delivery, now: datetime, *, confirmed_absent: bool = False,
-    actor: tuple[str, int | None, str] = WORKER,
+    actor: Actor = WORKER,
 ) -> None:
     """A person's "retry now" after fixing the cause (no commit).
 

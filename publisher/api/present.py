@@ -56,6 +56,7 @@ def media_url(settings: Settings, stored_name: str) -> str:
 
 def draft_detail(draft: Draft, user: User, settings: Settings) -> dict[str, Any]:
     """Everything about a draft, including what each channel will get."""
+    session = object_session(draft)
     data = draft_summary(draft)
     data.update({
         "body": draft.body,
@@ -78,7 +79,7 @@ def draft_detail(draft: Draft, user: User, settings: Settings) -> dict[str, Any]
             for m in draft.media
         ],
         "allowed_actions": actions_for(user, draft),
-        "deliveries": [delivery(d) for d in deliveries_of(object_session(draft), draft)],
+        "deliveries": [delivery(d) for d in deliveries_of(session, draft)] if session else [],
     })
     return data
 

@@ -13,12 +13,19 @@ from sqlalchemy.orm import Session
 
 from drafts.approvals import PolicyError, VoidReason, void_requests
 from drafts.models import Draft, User
-from drafts.states import ADMIN_ACTIONS, SYSTEM_ACTIONS, TRANSITIONS, InvalidTransition, Status
+from drafts.states import (
+    ADMIN_ACTIONS,
+    SYSTEM_ACTIONS,
+    TRANSITIONS,
+    Actor,
+    InvalidTransition,
+    Status,
+)
 from drafts.states import transition as bare_transition
 from publisher.flows.approval import FlowRefused, admin_approve, schedule_or_hold, send_for_approval
-from schedules.outbox import cancel_draft, unschedule, withdraw
+from publisher.flows.editing import cancel
+from schedules.outbox import unschedule, withdraw
 
-Actor = tuple[str, int | None, str]
 KNOWN_ACTIONS = frozenset(a for moves in TRANSITIONS.values() for a in moves)
 
 
@@ -91,8 +98,7 @@ def _dispatch(session: Session, draft: Draft, action: str, *, user: User, actor:
     elif action == "unschedule":
         unschedule(session, draft, now, actor=actor)
     elif action == "cancel":
-        void_requests(session, draft, now, VoidReason.WITHDRAWN, actor=actor)
-        cancel_draft(session, draft, now, actor=actor)
+        cancel(session, draft, now, actor=actor)
     elif action == "withdraw":
         void_requests(session, draft, now, VoidReason.WITHDRAWN, actor=actor)
         if draft.status == Status.SCHEDULED:

@@ -9,7 +9,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -26,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 from drafts.content import render_markdown
 from drafts.localtime import is_ambiguous
 from drafts.models import Draft, Initiative, Kind, Municipality, User
-from drafts.service import NotEditable, create_draft, update_draft
+from drafts.service import NotEditable
 from drafts.states import (
     EDITABLE,
     InvalidTransition,
@@ -35,7 +34,7 @@ from drafts.states import (
 )
 from drafts.validation import clean_draft_input
 from publisher.auth import actor
-from publisher.config import Settings
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.flows.actions import KNOWN_ACTIONS, ActionRefused, perform
 from publisher.flows.delivery_views import (
@@ -44,22 +43,17 @@ from publisher.flows.delivery_views import (
     deliveries_of,
     delivery_problem,
 )
+from publisher.flows.editing import create_draft, edit_draft
 from publisher.i18n import lang
 from publisher.web import forms, history, labels, queue_filters
 from publisher.web.preview import previews, unsaved_draft
 
 bp = Blueprint("drafts", __name__)
-bp.record_once(lambda state: labels.init_app(state.app))
 
 Problem = tuple[str, str]
 # Where the error summary links to for fields that are groups rather than one input.
 ANCHORS = {"kind": "kind-post", "municipalities": "municipalities", "channels": "channels",
            "variants": "variants", "form": "draft-form"}
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["publisher_settings"]
-    return settings
 
 
 def _user() -> User:
@@ -97,8 +91,8 @@ def queue() -> Any:
     )
     if q.problems:
         return render_template("drafts/queue.html", **context), 400
-    zone = _settings().zone
-    size = _settings().page_size
+    zone = current_settings().zone
+    size = current_settings().page_size
     total = db.scalar(queue_filters.apply(select(func.count(Draft.id)), q, zone)) or 0
     pages = max(1, math.ceil(total / size))
     if q.page > pages:
@@ -141,7 +135,7 @@ def _may_use(user: User, slug: str) -> bool:
 
 def _folds(values: dict[str, Any]) -> dict[str, dict[str, str]]:
     """For each time field whose local time happens twice: the two UTC offsets to choose from."""
-    zone = _settings().zone
+    zone = current_settings().zone
     found: dict[str, dict[str, str]] = {}
     for name in forms.MOMENT_FIELDS:
         try:
@@ -170,7 +164,7 @@ def _render_form(draft: Draft | None, values: dict[str, Any], problems: list[Pro
                  status: int = 200, **extra: Any) -> Any:
     db = get_session()
     summary, errors = _split_problems(problems)
-    settings = _settings()
+    settings = current_settings()
     context = dict(
         draft=draft, values=values, summary=summary, errors=errors,
         municipalities=_municipality_choices(db, draft),
@@ -202,7 +196,7 @@ def _check(values: dict[str, Any], draft: Draft | None) -> tuple[Any, list[Probl
     initiatives."""
     db = get_session()
     data, errors = clean_draft_input(
-        values, zone=_settings().zone,
+        values, zone=current_settings().zone,
         municipalities={m.slug for m in _municipality_choices(db, draft)},
         initiatives={i.slug for i in _initiatives(db)}
         | ({draft.initiative.slug} if draft is not None else set()),
@@ -212,7 +206,7 @@ def _check(values: dict[str, Any], draft: Draft | None) -> tuple[Any, list[Probl
 
 def _submit(draft: Draft | None) -> Any:
     """Handle a posted draft form: preview, refuse with messages, or save and redirect."""
-    db, user, settings = get_session(), _user(), _settings()
+    db, user, settings = get_session(), _user(), current_settings()
     values = forms.draft_raw(request.form)
     if request.form.get("action") == "preview":
         return _render_form(draft, values, [], previewed=True)
@@ -248,8 +242,8 @@ def _submit(draft: Draft | None) -> Any:
         flash(_("The draft is saved."), "success")
         return redirect(url_for("drafts.detail", id=draft.id))
     before, desired_before = draft.status, draft.desired_at
-    changed = update_draft(db, draft, data, actor=actor(), now=now, new_media=new_media,
-                           remove_media=remove, alt_texts=alts)
+    changed = edit_draft(db, draft, data, actor=actor(), now=now, new_media=new_media,
+                         remove_media=remove, alt_texts=alts)
     db.commit()
     if changed and draft.status == "in_review":
         flash(_("Saved as version %(version)s. The content changed, so earlier approvals no "
@@ -313,7 +307,7 @@ def edit(id: int) -> Any:
             get_session().rollback()
             flash(_not_editable_message(draft), "error")
             return _render_detail(draft, 409)
-    return _render_form(draft, forms.draft_values(draft, _settings().zone), [])
+    return _render_form(draft, forms.draft_values(draft, current_settings().zone), [])
 
 
 # --------------------------------------------------------------------------------------- detail
