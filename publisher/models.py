@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from drafts import approvals, mailbox, models, tracking
+from drafts import approvals, mailbox, models, suggestions, tracking
 from schedules import models as schedule_models
+from schedules import plan
 
 # The modules that define tables: a table is in the metadata once its module is loaded, so the
 # metadata below is complete only with every one of them listed here.
-TABLE_MODULES = (models, approvals, mailbox, tracking, schedule_models)
+TABLE_MODULES = (models, approvals, mailbox, suggestions, tracking, schedule_models, plan)
 metadata = models.Base.metadata

@@ -7,6 +7,7 @@
     /x/2/...                 X API v2                       PUBLISHER_X_API_URL
     /_sandbox/...            fault knobs, state, reset (JSON)
     /                        a page listing what was "published"
+    /view/...                the platforms' public pages for what was published (pages.py)
     /mail                    mails caught by the demo's SMTP sink (channels.sandbox.mailbox)
 """
 
@@ -15,7 +16,16 @@ from __future__ import annotations
 from flask import Flask
 
 from channels.registry import REGISTRY
-from channels.sandbox import control, facebook, instagram, mailbox, mailchimp, wordpress, x
+from channels.sandbox import (
+    control,
+    facebook,
+    instagram,
+    mailbox,
+    mailchimp,
+    pages,
+    wordpress,
+    x,
+)
 from channels.sandbox.core import Faults, Store
 
 
@@ -38,4 +48,5 @@ def create_sandbox_app(store: Store | None = None, faults: Faults | None = None)
     x.register(app, store, faults, REGISTRY["x"].sandbox_prefix)
     control.register(app, store, faults)
     mailbox.register(app, store, faults)
+    pages.register(app, store, faults)
     return app

@@ -35,6 +35,7 @@ from publisher.db import get_session
 from publisher.errors import problem
 from publisher.flows.actions import ActionRefused, perform
 from publisher.flows.editing import create_draft, edit_draft
+from publisher.flows.manage.media import raw_input
 from publisher.i18n import lang
 
 MAX_ID = 2**31 - 1  # larger ids cannot exist, and PostgreSQL would refuse to compare them
@@ -223,7 +224,7 @@ class DraftItem(MethodView):
         conflict = _version_conflict(draft, headers.get("if_match"), data.pop("version", None))
         if conflict is not None:
             return conflict
-        current = present.raw_input(draft)
+        current = raw_input(draft)
         cleaned, errors = _clean({**current, **data}, current["municipalities"],
                                  [current["initiative"]])
         if cleaned is None:
@@ -273,8 +274,10 @@ def post_transition(headers: dict[str, Any], data: dict[str, Any], draft_id: int
         perform(db, draft, action, user=user, actor=actor(), now=now(), note=note)
     except ActionRefused as exc:
         db.rollback()
+        extra: dict[str, Any] = ({"problems": [p.as_dict(lang()) for p in exc.problems]}
+                                 if exc.problems else {})
         return problem(exc.status, exc.message("en") if lang() == "en" else exc.message("da"),
-                       code=exc.code, current_status=draft.status)
+                       code=exc.code, current_status=draft.status, **extra)
     except InvalidTransition:
         db.rollback()
         actions = present.actions_for(user, draft)

@@ -24,6 +24,8 @@ def channel_settings(settings: Settings, row: ChannelAccount) -> ChannelSettings
     options = dict(row.options or {})
     base = options.pop("base_url", None) or getattr(
         settings, REGISTRY[row.platform].base_url_setting)
+    if settings.demo_mode:  # the demo's images live on 127.0.0.1, which the sandbox can fetch
+        options.setdefault("allow_private_media_urls", True)
     return ChannelSettings(
         base_url=str(base),
         timeout=settings.channel_timeout,

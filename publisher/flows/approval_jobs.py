@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,8 @@ from drafts.approval_timing import due_holds, due_reminders, hold, mark_reminded
 from drafts.models import Draft, utcnow
 from drafts.states import Status
 from publisher.flows import notices
+from publisher.flows.inbound.suggestions import erase_old_contacts
+from publisher.flows.inbound.throttle import forget_old_submissions
 from publisher.flows.share_kit import already_sent, share_kit
 from publisher.mail import send_pending
 
@@ -57,13 +59,28 @@ def send_share_kits(session: Session, now: datetime) -> int:
     return sent
 
 
+def erase_suggestion_contacts(session: Session, now: datetime) -> int:
+    """Blank the contact details of suggestions decided longer ago than the setting."""
+    return erase_old_contacts(session, current_app.extensions["publisher_settings"], now)
+
+
+def prune_form_counts(session: Session, now: datetime) -> int:
+    """Forget public-form submission counts older than the rate-limit window."""
+    settings = current_app.extensions["publisher_settings"]
+    pruned = forget_old_submissions(session, settings, now)
+    session.commit()
+    return pruned
+
+
 def run_jobs(app: Flask, now: datetime | None = None) -> dict[str, int]:
     """Run every approval job once; return what each did."""
     now = now or utcnow()
     counts: dict[str, int] = {}
     with app.app_context():
         for name, job in (("held", hold_overdue), ("reminded", remind),
-                          ("share_kits", send_share_kits)):
+                          ("share_kits", send_share_kits),
+                          ("suggestion_contacts_erased", erase_suggestion_contacts),
+                          ("form_counts_pruned", prune_form_counts)):
             with app.extensions["db_sessionmaker"]() as session:
                 try:
                     counts[name] = job(session, now)

@@ -21,15 +21,15 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channels.base import reason_text
 from channels.registry import REGISTRY
 from drafts.approvals import ApprovalRequest, deadline_of, effective_policy
 from drafts.content import channel_text, render_markdown
 from drafts.mailbox import LINK_MARK, OutgoingMail
 from drafts.models import CHANNEL_NAMES, ChannelAccount, Draft, Role, User
 from publisher.config import current_organisation, current_settings
+from publisher.flows.delivery_views import delivery_problem
 from publisher.mail import queue_mail
-from schedules.models import Delivery, held_reason_text
+from schedules.models import Delivery
 
 
 def nl2br(text: str) -> Markup:
@@ -179,8 +179,7 @@ def _delivery_mail(session: Any, delivery: Delivery, kind: str, now: datetime) -
                  account=account.name)
 
     def line() -> str:
-        why = (reason_text(delivery.last_error, _lang()) if kind == "failed"
-               else held_reason_text(delivery.held_reason, _lang()))
+        why = delivery_problem(delivery, _lang())
         return _("%(why)s Open the draft to see the details and send it again when the cause "
                  "is fixed.", why=why)
 

@@ -27,3 +27,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(publishing.bp)
     app.register_blueprint(metrics.bp)
+    from publisher.web import public_forms, suggestions_admin  # what the public sends in
+
+    app.register_blueprint(public_forms.bp)
+    app.register_blueprint(suggestions_admin.bp)
+    from publisher.web import calendar_views  # the calendar and the posting plan
+
+    app.register_blueprint(calendar_views.bp)

@@ -136,8 +136,8 @@ def request_mail(smtp: Any, approver: Approver, index: int = -1) -> EmailMessage
 
 def edit(app: Flask, db: Session, draft: Draft, by: User, **changes: Any) -> list[str]:
     """Edit the draft through the editing flow, as the web form and the API do."""
-    from publisher.api.present import raw_input
     from publisher.flows.editing import edit_draft
+    from publisher.flows.manage.media import raw_input
 
     with app.app_context():
         data, errors = clean_draft_input({**raw_input(draft), **changes}, zone=ZONE,
