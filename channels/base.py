@@ -239,6 +239,26 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class TextRules:
+    """How long a channel's text may be (None: no limit) and how the platform counts it."""
+
+    limit: int | None = None
+    measure: Callable[[str], int] = len
+
+
+@dataclass(frozen=True)
+class MediaRules:
+    """What images a channel takes (None or empty: no rule of the platform's own)."""
+
+    max_images: int | None = None
+    max_bytes: int | None = None
+    mime_types: tuple[str, ...] = ()
+    min_aspect: float | None = None  # width / height
+    max_aspect: float | None = None
+    required: bool = False
+
+
+@dataclass(frozen=True)
 class MediaItem:
     """An image as the platform will see it: a public URL plus the local bytes' facts."""
 
@@ -349,10 +369,12 @@ class ChannelSettings:
 
 
 class Adapter:
-    """Base class for a platform adapter. Subclasses set `platform` and implement the four calls."""
+    """Base class for a platform adapter. Subclasses set `platform` and their rules, and implement
+    the four calls. The rules are read through the channel's row in channels/registry.py."""
 
     platform: ClassVar[str] = ""
-    label: ClassVar[str] = ""
+    text_rules: ClassVar[TextRules] = TextRules()
+    media_rules: ClassVar[MediaRules] = MediaRules()
 
     def __init__(
         self,

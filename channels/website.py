@@ -48,6 +48,7 @@ from channels.base import (
     Adapter,
     ChannelError,
     ErrorKind,
+    MediaRules,
     Metrics,
     Post,
     Problem,
@@ -126,7 +127,7 @@ class WebsiteAdapter(Adapter):
     render = staticmethod(render)  # the same function previews use
 
     platform = "website"
-    label = "Website (WordPress)"
+    media_rules = MediaRules(mime_types=IMAGE_TYPES)
 
     # -- transport ------------------------------------------------------------------------------
 

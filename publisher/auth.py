@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from drafts.models import ApiToken, LoginAttempt, Role, User
+from drafts.states import Actor
+from publisher.config import current_settings
 from publisher.db import get_session
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -68,7 +70,7 @@ def _key(username: str) -> str:
 
 def login_blocked(db: Session, username: str, now: datetime) -> bool:
     """True when the username had too many failed logins within the window."""
-    settings = current_app.extensions["publisher_settings"]
+    settings = current_settings()
     since = now - timedelta(seconds=settings.login_window_seconds)
     count = db.scalar(
         select(func.count()).select_from(LoginAttempt).where(
@@ -101,7 +103,7 @@ def logout_user() -> None:
         session["locale"] = locale
 
 
-def actor() -> tuple[str, int | None, str]:
+def actor() -> Actor:
     """The current user as an audit actor."""
     user: User | None = g.get("user")
     if user is None:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from drafts.approval_links import make_token, rotate_nonce
 from drafts.approvals import ApprovalRequest, Decision
 from drafts.mailbox import LINK_MARK, OutgoingMail, claim, due_ids, finish, queue
-from publisher.config import Settings
+from publisher.config import Settings, current_settings
 
 log = logging.getLogger(__name__)
 SMTP_TIMEOUT = 15.0
@@ -154,9 +154,8 @@ def send_pending(session: Session, now: datetime, settings: Settings | MailSetti
                  ) -> dict[str, int]:
     """Send what is due (or just `ids`); count the outcomes. Safe to run from several places."""
     if settings is None:
-        from flask import current_app
 
-        settings = current_app.extensions["publisher_settings"]
+        settings = current_settings()
     mail_settings = settings if isinstance(settings, MailSettings) else MailSettings.of(settings)
     send = transport or smtp_transport(mail_settings)
     counts: dict[str, int] = {}

@@ -10,7 +10,7 @@ from flask import Flask
 
 from publisher.config import Settings
 from publisher.db import make_engine
-from publisher.flows.accounts import build_adapter
+from publisher.flows.accounts import adapter_factory
 
 log = logging.getLogger("publisher.worker")
 
@@ -32,11 +32,6 @@ def schedule_settings(settings: Settings) -> dict[str, Any]:
     }
 
 
-def adapter_factory(settings: Settings) -> Any:
-    """Adapters for channel-account rows, credentials read afresh for every delivery."""
-    return lambda row: build_adapter(settings, row)
-
-
 def notifier(app: Flask) -> Any:
     """Tell the secretariat about failed and held deliveries and expiring tokens."""
 
@@ -54,7 +49,6 @@ def notifier(app: Flask) -> Any:
 
 def run(app: Flask) -> None:
     """Run the worker until SIGTERM."""
-    import schedules.outbox  # noqa: F401  (registers the content-change hook)
     from schedules.worker import run_forever
 
     settings: Settings = app.extensions["publisher_settings"]

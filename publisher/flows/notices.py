@@ -21,26 +21,15 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channels.registry import REGISTRY
 from drafts.approvals import ApprovalRequest, deadline_of, effective_policy
 from drafts.content import channel_text, render_markdown
 from drafts.mailbox import LINK_MARK, OutgoingMail
 from drafts.models import CHANNEL_NAMES, ChannelAccount, Draft, Role, User
-from publisher.config import Organisation, Settings
+from publisher.config import current_organisation, current_settings
 from publisher.flows.delivery_views import delivery_problem
 from publisher.mail import queue_mail
 from schedules.models import Delivery
-
-RICH_CHANNELS = ("website", "newsletter")  # these publish the title and the formatted text
-
-
-def settings() -> Settings:
-    found: Settings = current_app.extensions["publisher_settings"]
-    return found
-
-
-def organisation() -> Organisation:
-    found: Organisation = current_app.extensions["organisation"]
-    return found
 
 
 def nl2br(text: str) -> Markup:
@@ -52,7 +41,7 @@ def channel_views(draft: Draft) -> list[dict[str, Any]]:
     """What each chosen channel will get, in the usual channel order."""
     views = []
     for channel in [c for c in CHANNEL_NAMES if c in (draft.channels or [])]:
-        rich = channel in RICH_CHANNELS  # they publish the formatted body, as build_post does
+        rich = REGISTRY[channel].rich  # it publishes the formatted body, as build_post does
         views.append({
             "channel": channel, "text": channel_text(draft, channel), "rich": rich,
             "html": Markup(render_markdown(draft.body)) if rich else None,  # sanitised
@@ -61,13 +50,13 @@ def channel_views(draft: Draft) -> list[dict[str, Any]]:
 
 
 def image_views(draft: Draft) -> list[dict[str, Any]]:
-    base = settings().base_url.rstrip("/")
+    base = current_settings().base_url.rstrip("/")
     return [{"url": f"{base}/media/{m.stored_name}", "alt": m.alt_text, "width": m.width,
              "height": m.height} for m in draft.media]
 
 
 def draft_url(draft: Draft) -> str:
-    return f"{settings().base_url.rstrip('/')}/drafts/{draft.id}"
+    return f"{current_settings().base_url.rstrip('/')}/drafts/{draft.id}"
 
 
 def render(template: str, locale: str, subject: Callable[[], str],
@@ -75,7 +64,7 @@ def render(template: str, locale: str, subject: Callable[[], str],
     """(subject, plain text, HTML) of a mail template in `locale`."""
     with force_locale(locale):
         title = subject()
-        context.update(locale=locale, subject=title, org=organisation(), nl2br=nl2br)
+        context.update(locale=locale, subject=title, org=current_organisation(), nl2br=nl2br)
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", **context)
     return title, text, html
@@ -87,8 +76,8 @@ def queue_template(session: Session, template: str, to: tuple[str, str, str], no
     """Render `template` for one recipient (address, name, locale) and queue it."""
     address, name, locale = to
     title, text, html = render(template, locale, subject, draft=draft, **context)
-    return queue_mail(session, settings(), kind=kind or template, to_addr=address, to_name=name,
-                      subject=title, text=text, html=html, now=now, locale=locale,
+    return queue_mail(session, current_settings(), kind=kind or template, to_addr=address,
+                      to_name=name, subject=title, text=text, html=html, now=now, locale=locale,
                       draft_id=draft.id if draft else None, approval_request_id=request_id)
 
 
@@ -108,13 +97,13 @@ def queue_request(session: Session, request: ApprovalRequest, now: datetime,
         subject, draft, request.id, kind="approval_reminder" if reminder else "approval_request",
         request=request, approver=approver, reminder=reminder, deadline=deadline,
         channels=channel_views(draft), images=image_views(draft), link=LINK_MARK,
-        link_days=settings().approval_link_days,
+        link_days=current_settings().approval_link_days,
     )
 
 
 def secretariat(session: Session) -> list[tuple[str, str, str]]:
     """Who the secretariat is by mail: the organisation's address, else the admins."""
-    org, locale = organisation(), settings().default_locale
+    org, locale = current_organisation(), current_settings().default_locale
     if org.secretariat_email:
         return [(org.secretariat_email, org.short_name, locale)]
     admins = session.scalars(select(User).where(User.role == Role.ADMIN.value,
@@ -210,7 +199,7 @@ def _token_mail(session: Any, account: ChannelAccount, kind: str, now: datetime)
         return _("Posts cannot go out to %(account)s without a valid access key. Reconnect the "
                  "account under Administration → Channel accounts.", account=account.name)
 
-    link = f"{settings().base_url.rstrip('/')}/admin/accounts"
+    link = f"{current_settings().base_url.rstrip('/')}/admin/accounts"
     for to in secretariat(session):
         queue_template(session, "notice", to, now, subject, None, kind=kind, line=line,
                        comment="", link=link)

@@ -6,7 +6,9 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from publisher.web import admin, auth_views, drafts_views, health, media
+    from publisher.web import admin, auth_views, drafts_views, health, labels, media
+
+    labels.init_app(app)
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(health.bp)

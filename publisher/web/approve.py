@@ -16,7 +16,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -33,7 +32,7 @@ from drafts.approvals import ApprovalRequest, Decision, deadline_of, effective_p
 from drafts.models import AuditEvent, Draft, User
 from drafts.states import Status, audit
 from publisher.auth import public
-from publisher.config import Settings
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.flows import approval
 from publisher.flows.delivery_views import deliveries_of
@@ -73,26 +72,21 @@ DECISIONS = {"approve": Decision.APPROVE, "reject": Decision.REJECT,
 HIDDEN_EVENTS = {"approval_viewed", "login"}
 
 
-def _settings() -> Settings:
-    found: Settings = current_app.extensions["publisher_settings"]
-    return found
-
-
 def _locale(request_row: ApprovalRequest | None) -> str:
     """The visitor's own choice of language, else the approver's, else the default."""
-    allowed = _settings().locale_list
+    allowed = current_settings().locale_list
     chosen = web_session.get("locale")
     if chosen in allowed:
         return str(chosen)
     if request_row is not None and request_row.approver.locale in allowed:
         return request_row.approver.locale
-    return _settings().default_locale
+    return current_settings().default_locale
 
 
 def _open(token: str, now: datetime) -> Any:
     """The link's request, or the page that says why the link cannot be used."""
-    link = open_link(get_session(), _settings().secret_key, token, now,
-                     _settings().approval_link_days * 24 * 3600)
+    link = open_link(get_session(), current_settings().secret_key, token, now,
+                     current_settings().approval_link_days * 24 * 3600)
     if link.state == LinkState.OK:
         return link.request
     status = {LinkState.INVALID: 404, LinkState.EXPIRED: 410, LinkState.REPLACED: 410}

@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     g,
     redirect,
@@ -31,6 +30,7 @@ from publisher.auth import (
     record_failure,
     verify_password,
 )
+from publisher.config import current_settings
 from publisher.db import get_session
 
 bp = Blueprint("auth", __name__)
@@ -83,7 +83,7 @@ def login() -> Any:
             record_failure(db, username, now)
             error = _("Wrong username or password.")
             status = 401
-    demo = current_app.extensions["publisher_settings"].demo_mode
+    demo = current_settings().demo_mode
     return render_template("auth/login.html", error=error, username=username, demo=demo), status
 
 
@@ -98,7 +98,7 @@ def logout() -> Any:
 @public
 def language() -> Any:
     choice = request.form.get("locale", "")
-    settings = current_app.extensions["publisher_settings"]
+    settings = current_settings()
     if choice in settings.locale_list:
         session["locale"] = choice
         user: User | None = g.get("user")

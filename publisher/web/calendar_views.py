@@ -13,7 +13,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -27,7 +26,7 @@ from sqlalchemy import select
 
 from drafts.models import CHANNEL_NAMES, Draft, Initiative, Municipality, User
 from publisher.auth import actor, public
-from publisher.config import Settings
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.flows.plan import calendar as cal
 from publisher.flows.plan import feed, plan
@@ -58,18 +57,13 @@ bp.record_once(
 WEEKDAYS = [0, 1, 2, 3, 4, 5, 6]
 
 
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["publisher_settings"]
-    return settings
-
-
 def _user() -> User:
     user: User = g.user
     return user
 
 
 def _today() -> date:
-    return datetime.now(UTC).astimezone(_settings().zone).date()
+    return datetime.now(UTC).astimezone(current_settings().zone).date()
 
 
 def weekday_name(n: int) -> str:
@@ -105,7 +99,7 @@ def _initiatives() -> list[Initiative]:
 @bp.get("/calendar")
 def calendar() -> Any:
     """Month, week or list of everything planned, published, held or failed."""
-    db, zone = get_session(), _settings().zone
+    db, zone = get_session(), current_settings().zone
     municipalities, initiatives = _municipalities(), _initiatives()
     q = cal.parse_query(
         request.args, _today(), {m.slug for m in municipalities}, {i.slug for i in initiatives}
@@ -174,7 +168,7 @@ def _render_move(
     values: dict[str, str] | None = None,
     ambiguous: bool = False,
 ) -> Any:
-    db, settings = get_session(), _settings()
+    db, settings = get_session(), current_settings()
     now = datetime.now(UTC)
     local = draft.desired_at.astimezone(settings.zone) if draft.desired_at else None
     values = values or {
@@ -234,7 +228,7 @@ def move_form(id: int) -> Any:
 @bp.post("/calendar/items/<int:id>/move")
 def move_item(id: int) -> Any:
     """Move an item to another day and time, re-checking rules and the approval deadline."""
-    db, settings = get_session(), _settings()
+    db, settings = get_session(), current_settings()
     draft = _load(id)
     if not _user().may_edit(draft):
         abort(403)
@@ -300,7 +294,7 @@ def _plan_page(
         caught=caught,
         may_change=_user().may_create(),
         today=_today(),
-        rhythm=rhythm(db, _today(), _settings().zone),
+        rhythm=rhythm(db, _today(), current_settings().zone),
     ), status
 
 
@@ -383,7 +377,7 @@ def delete_goal(id: int) -> Any:
 @bp.post("/calendar/plan/quiet")
 def add_quiet() -> Any:
     _require_planner()
-    db, settings = get_session(), _settings()
+    db, settings = get_session(), current_settings()
     f = request.form
     data, problems = plan.check_quiet(
         f.get("title", ""),
@@ -458,7 +452,7 @@ def revoke_feed() -> Any:
 @public
 def ical(secret: str) -> Any:
     """The schedule as iCalendar, for the user whose secret this is."""
-    db, settings = get_session(), _settings()
+    db, settings = get_session(), current_settings()
     if len(secret) > 100 or feed.feed_user(db, secret) is None:
         abort(404)
     statuses = {

@@ -5,18 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from channels.x_text import weighted_length
+from channels.registry import REGISTRY
 from drafts.content import channel_text
 from drafts.models import CHANNEL_NAMES, Draft, Variant
-
-# Longest text each channel takes (None: no limit). X counts weighted characters.
-CHANNEL_LIMITS: dict[str, int | None] = {
-    "facebook": 63206,
-    "instagram": 2200,
-    "website": None,
-    "newsletter": None,
-    "x": 280,
-}
 
 
 @dataclass(frozen=True)
@@ -32,10 +23,8 @@ class ChannelPreview:
 
 
 def measure(channel: str, text: str) -> int:
-    """The length of `text` as `channel` counts it."""
-    if channel == "x":
-        return weighted_length(text)
-    return len(text)
+    """The length of `text` as `channel` counts it (X counts weighted characters)."""
+    return REGISTRY[channel].text.measure(text)
 
 
 def previews(draft: Draft, channels: list[str] | None = None) -> list[ChannelPreview]:
@@ -45,7 +34,7 @@ def previews(draft: Draft, channels: list[str] | None = None) -> list[ChannelPre
     for channel in wanted:
         text = channel_text(draft, channel)
         result.append(ChannelPreview(channel, text, measure(channel, text),
-                                     CHANNEL_LIMITS.get(channel)))
+                                     REGISTRY[channel].text.limit))
     return result
 
 

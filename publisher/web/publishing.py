@@ -50,7 +50,8 @@ def health() -> Any:
     """The publishing health screen."""
     db = get_session()
     now = datetime.now(UTC)
-    totals = dict(db.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all())
+    totals: dict[str, int] = {status: count for status, count in db.execute(
+        select(Delivery.status, func.count()).group_by(Delivery.status))}
     due_soon = _deliveries(db, Delivery.status == DeliveryStatus.SCHEDULED.value,
                            Delivery.due_at > now, Delivery.due_at <= now + timedelta(hours=24))
     late = _deliveries(db, or_(

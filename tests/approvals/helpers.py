@@ -135,15 +135,15 @@ def request_mail(smtp: Any, approver: Approver, index: int = -1) -> EmailMessage
 
 
 def edit(app: Flask, db: Session, draft: Draft, by: User, **changes: Any) -> list[str]:
-    """Edit the draft through the domain service, as the web form and the API do."""
-    from drafts.service import update_draft
-    from publisher.api.present import raw_input
+    """Edit the draft through the editing flow, as the web form and the API do."""
+    from publisher.flows.editing import edit_draft
+    from publisher.flows.manage.media import raw_input
 
     with app.app_context():
         data, errors = clean_draft_input({**raw_input(draft), **changes}, zone=ZONE,
                                          municipalities=MUNICIPALITIES, initiatives=INITIATIVES)
         assert data is not None, errors
-        changed = update_draft(db, draft, data, actor=("user", by.id, by.username),
+        changed = edit_draft(db, draft, data, actor=("user", by.id, by.username),
                                now=datetime.now(UTC))
         db.commit()
     return changed

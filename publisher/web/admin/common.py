@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, render_template, request
+from flask import Blueprint, abort, g, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 from drafts.models import Municipality, Role
 from drafts.states import audit
 from publisher.auth import actor
+from publisher.config import current_settings
 
 bp = Blueprint("admin", __name__)
 
@@ -42,7 +43,7 @@ def record(db: Session, action: str, **details: Any) -> None:
 
 
 def locales() -> list[str]:
-    return list(current_app.extensions["publisher_settings"].locale_list)
+    return list(current_settings().locale_list)
 
 
 def locale_label(code: str) -> str:
