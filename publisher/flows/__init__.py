@@ -1,0 +1,1 @@
+"""Use cases: what the faces (web, API, CLI) call; they call the domain."""
