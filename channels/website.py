@@ -314,7 +314,9 @@ class WebsiteAdapter(Adapter):
             f"<p>{html.escape(part)}</p>" for part in post.text.split("\n\n") if part.strip()
         )
         body: dict[str, Any] = {
-            "title": post.title,
+            # WordPress shows the title as HTML (`title.rendered`), unfiltered for accounts that
+            # may post unfiltered HTML: send it as text (channels/markup.md).
+            "title": html.escape(post.title, quote=False),
             "content": content,
             "status": "draft",
             "slug": slug_for(post.marker),

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.routing import IntegerConverter, Rule
+from werkzeug.routing import Rule
 
 from drafts.models import Role
 from publisher.models import metadata
@@ -41,7 +41,7 @@ CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 def _value(converter: Any) -> Any:
     """A plausible value for a URL converter."""
     kind = type(converter).__name__
-    if isinstance(converter, IntegerConverter):  # also publisher.security's bounded one
+    if kind == "IntegerConverter":
         return 1
     if kind == "FloatConverter":
         return 1.0
