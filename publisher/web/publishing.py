@@ -14,6 +14,7 @@ from drafts.models import ChannelAccount, User
 from publisher.auth import actor
 from publisher.db import get_session
 from publisher.deliveries import delivery_problem
+from publisher.security import safe_next
 from schedules.dispatcher import retry_now
 from schedules.models import Delivery, DeliveryStatus, HeldReason
 
@@ -89,9 +90,7 @@ def retry(id: int) -> Any:
     except ValueError:
         db.rollback()
         flash(_("This delivery cannot be sent again as it is. Schedule the draft again."), "error")
-        return redirect(request.form.get("back") or url_for("publishing.health"), 303)
+        return redirect(safe_next(request.form.get("back"), url_for("publishing.health")), 303)
     db.commit()
     flash(_("The delivery will be tried again now."), "success")
-    back = request.form.get("back") or ""
-    return redirect(back if back.startswith("/") and not back.startswith("//")
-                    else url_for("publishing.health"), 303)
+    return redirect(safe_next(request.form.get("back"), url_for("publishing.health")), 303)
