@@ -14,7 +14,7 @@ from drafts.approvals import ApprovalRequest
 from drafts.mailbox import OutgoingMail
 from drafts.models import Draft
 from drafts.states import audit
-from publisher import approval_mail
+from publisher.flows import notices as approval_mail
 
 SYSTEM = ("system", None, "mail")
 NOTICE_KIND = "notice_mail_failed"

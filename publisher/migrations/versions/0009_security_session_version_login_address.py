@@ -1,7 +1,7 @@
 """security: a per-user session version, and failed logins keyed by client address too
 
 Revision ID: 0009
-Revises: 0003
+Revises: 0010 (re-chained after merging main; written against 0003)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0003"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
