@@ -361,7 +361,9 @@ class WebsiteAdapter(Adapter):
     ) -> dict[str, Any]:
         rendered = render(post, self.account.options)
         body: dict[str, Any] = {
-            "title": rendered.title,
+            # WordPress shows the title as HTML (`title.rendered`), unfiltered for accounts that
+            # may post unfiltered HTML: send it as text (channels/markup.md).
+            "title": html.escape(rendered.title, quote=False),
             "content": rendered.html or "",
             "status": "draft",
             "slug": self._slug(post),

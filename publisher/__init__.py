@@ -48,4 +48,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_blueprints(app)
     init_api(app)
+    logs.learn_secret_routes(app)  # after every route exists: their secrets stay out of logs
     return app

@@ -43,7 +43,8 @@ def serve(bind: str, workers: int, dev: bool) -> None:
     os.execvp(
         sys.executable,
         [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
-         "--access-logfile", "-", "publisher.wsgi:app"],
+         "--access-logfile", "-", "--logger-class", "publisher.gunicorn_logging.Logger",
+         "publisher.wsgi:app"],
     )
 
 

@@ -111,9 +111,11 @@ def _moment_filter(args: dict[str, Any], name: str, errors: list[FieldError]) ->
         return None
     if name == "desired_to":
         try:  # a date alone means up to the end of that day
-            value = (date.fromisoformat(value) + timedelta(days=1)).isoformat()
+            day = date.fromisoformat(value)
         except ValueError:
-            pass
+            day = None
+        if day is not None and day < date.max:  # the range check refuses 9999-12-31 itself
+            value = (day + timedelta(days=1)).isoformat()
     moment, error = parse_moment(value, current_settings().zone, 0, name)
     if error:
         errors.append(error)

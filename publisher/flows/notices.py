@@ -134,6 +134,14 @@ NOTICES: dict[str, tuple[Callable[..., str], Callable[..., str]]] = {
     "not_asked": (lambda **k: _("Approval not requested: “%(title)s”", **k),
                   lambda **k: _("The draft changed and needs approval again, but nobody could "
                                 "be asked: %(who)s", **k)),
+    "approver_gone": (lambda **k: _("Choose another approver: “%(title)s”", **k),
+                      lambda **k: _("%(who)s can no longer approve (deactivated or moved) and "
+                                    "has no deputy. Their link no longer works. Choose another "
+                                    "approver on the approvals page.", **k)),
+    "mail_failed": (lambda **k: _("A mail could not be delivered: “%(title)s”", **k),
+                    lambda **k: _("The mail to %(who)s could not be delivered, and will not be "
+                                  "tried again. Check the address, then send it again from the "
+                                  "approvals page.", **k)),
 }
 
 

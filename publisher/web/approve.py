@@ -87,12 +87,15 @@ def _open(token: str, now: datetime) -> Any:
     """The link's request, or the page that says why the link cannot be used."""
     link = open_link(get_session(), current_settings().secret_key, token, now,
                      current_settings().approval_link_days * 24 * 3600)
-    if link.state == LinkState.OK:
-        return link.request
-    status = {LinkState.INVALID: 404, LinkState.EXPIRED: 410, LinkState.REPLACED: 410}
+    state = link.state.value
+    if link.state == LinkState.OK and link.request is not None:
+        if link.request.approver.active:
+            return link.request
+        state = "inactive"  # the approver has left: their link decides nothing any more
+    status = {"invalid": 404, "expired": 410, "replaced": 410, "inactive": 403}
     with force_locale(_locale(link.request)):
-        return render_template("approve/unusable.html", state=link.state.value,
-                               request_row=link.request), status[link.state]
+        return render_template("approve/unusable.html", state=state,
+                               request_row=link.request), status[state]
 
 
 def _newer(request_row: ApprovalRequest) -> ApprovalRequest | None:

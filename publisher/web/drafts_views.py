@@ -46,7 +46,9 @@ from publisher.flows.delivery_views import (
 from publisher.flows.editing import create_draft, edit_draft
 from publisher.flows.firstday import deadlines, published, rules
 from publisher.flows.manage.media import chosen_files, store_uploads
+from publisher.flows.security.uploads import sweep_unreferenced
 from publisher.i18n import lang
+from publisher.security import large_body
 from publisher.web import forms, history, labels, queue_filters
 from publisher.web.preview import previews, unsaved_draft
 
@@ -265,6 +267,8 @@ def _submit(draft: Draft | None) -> Any:
         files, forms.new_alt_texts(request.form), settings, settings.images_per_draft - kept)
     problems += upload_problems
     if problems or data is None:
+        # Nothing refused is kept: images stored for this form go unless a draft uses them.
+        sweep_unreferenced(db, new_media, settings.upload_dir)
         lost = bool(chosen_files(files))
         return _render_form(draft, values, problems, status, uploads_lost=lost)
     now = datetime.now(UTC)
@@ -295,6 +299,7 @@ def _submit(draft: Draft | None) -> Any:
 
 
 @bp.route("/drafts/new", methods=["GET", "POST"])
+@large_body
 def new() -> Any:
     """Compose a new draft."""
     user = _user()
@@ -323,6 +328,7 @@ def _not_editable_message(draft: Draft) -> str:
 
 
 @bp.route("/drafts/<int:id>/edit", methods=["GET", "POST"])
+@large_body
 def edit(id: int) -> Any:
     """Edit a draft of one of the user's initiatives."""
     draft = _load(id)

@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from drafts.models import Municipality, Role
 from drafts.states import audit
+from drafts.text_rules import bad_characters, fold_single_line, visible
 from publisher.auth import actor
 from publisher.config import current_settings
 
@@ -87,8 +88,11 @@ class FormReader:
 
     def text(self, name: str, max_len: int, missing: str | None = None) -> str:
         """A trimmed single-line text; `missing` is the message when it is required and empty."""
-        value = " ".join((self.data.get(name) or "").split())
-        if not value and missing:
+        value = fold_single_line(self.data.get(name) or "")
+        if bad_characters(value):
+            self.fail(name, _("Remove the control characters (such as line breaks or "
+                              "direction marks) from the text."))
+        elif not visible(value) and missing:
             self.fail(name, missing)
         elif len(value) > max_len:
             self.fail(name, _("Use at most %(n)d characters.", n=max_len))
