@@ -23,3 +23,6 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(publishing.bp)
     app.register_blueprint(metrics.bp)
+    from publisher.web import public  # the public site and feeds
+
+    public.init_app(app)
