@@ -26,3 +26,6 @@ def register_blueprints(app: Flask) -> None:
     from publisher.web import public  # the public site and feeds
 
     public.init_app(app)
+    from publisher.web import subscriptions  # subscriptions: screens and subscriber pages
+
+    subscriptions.init_app(app)

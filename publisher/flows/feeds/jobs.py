@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from drafts.models import utcnow
 from publisher.config import Settings
-from publisher.flows.feeds import notices
+from publisher.flows.feeds import digests, notices
 from publisher.flows.feeds.items import item_path, sync
 from publisher.flows.feeds.models import PublicItem
 from publisher.flows.feeds.ssrf import networks
 from publisher.flows.feeds.webhooks import deliver_due, enqueue
+from publisher.mail import MailSettings, smtp_transport
 
 log = logging.getLogger(__name__)
 
@@ -54,4 +55,9 @@ def run_feed_jobs(app: Flask, now: datetime | None = None) -> dict[str, int]:
                 on_pause=lambda s, sub, at: notices.webhook_paused(s, settings, sub, at))
             for outcome, n in outcomes.items():
                 counts[f"webhook_{outcome}"] = n
+        with app.extensions["db_sessionmaker"]() as session:
+            mail = MailSettings.of(settings)
+            sent = digests.send_due(session, now, mail, settings.base_url, smtp_transport(mail))
+            for outcome, n in sent.items():
+                counts[f"digest_{outcome}"] = n
     return counts

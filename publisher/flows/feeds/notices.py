@@ -3,6 +3,7 @@ digest's contact must give before any digest is sent."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -17,10 +18,11 @@ from publisher.flows.feeds.models import Subscription
 from publisher.mail import queue_mail
 
 
-def render_mail(template: str, locale: str, subject: str, **context: Any) -> tuple[str, str, str]:
-    """(subject, text, html) of `mail/<template>` in `locale`; `subject` is translated there."""
+def render_mail(template: str, locale: str, subject: Callable[[], str],
+                **context: Any) -> tuple[str, str, str]:
+    """(subject, text, html) of `mail/<template>` in `locale` (`subject()` is called there)."""
     with force_locale(locale):
-        title = _(subject, **context.pop("subject_args", {}))
+        title = subject()
         context.update(locale=locale, subject=title, org=current_app.extensions["organisation"])
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", **context)
@@ -28,7 +30,7 @@ def render_mail(template: str, locale: str, subject: str, **context: Any) -> tup
 
 
 def _queue(session: Session, settings: Settings, sub: Subscription, template: str, now: datetime,
-           subject: str, **context: Any) -> OutgoingMail:
+           subject: Callable[[], str], **context: Any) -> OutgoingMail:
     title, text, html = render_mail(template, sub.locale, subject, sub=sub, **context)
     return queue_mail(session, settings, kind=template, to_addr=sub.contact_email,
                       to_name=sub.contact_name, subject=title, text=text, html=html, now=now,
@@ -39,12 +41,12 @@ def webhook_paused(session: Session, settings: Settings, sub: Subscription,
                    now: datetime) -> OutgoingMail:
     """Tell the owner their webhook failed for a day and is paused."""
     return _queue(session, settings, sub, "feeds_webhook_paused", now,
-                  "Your webhook “%(name)s” is paused", subject_args={"name": sub.name})
+                  lambda: _("Your webhook “%(name)s” is paused", name=sub.name))
 
 
 def confirm_digest(session: Session, settings: Settings, sub: Subscription, now: datetime,
                    link: str) -> OutgoingMail:
     """Ask the contact to confirm a digest before the first one is sent."""
     return _queue(session, settings, sub, "feeds_confirm_digest", now,
-                  "Confirm your digest “%(name)s”", subject_args={"name": sub.name}, link=link)
+                  lambda: _("Confirm your digest “%(name)s”", name=sub.name), link=link)
 

@@ -16,6 +16,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from drafts.states import audit
+from publisher.config import Settings
+from publisher.flows.feeds.digests import confirm_url
 from publisher.flows.feeds.filters import Filter
 from publisher.flows.feeds.models import (
     Delivery,
@@ -25,7 +28,8 @@ from publisher.flows.feeds.models import (
     WebhookMessage,
     WebhookStatus,
 )
-from publisher.flows.feeds.ssrf import Network, UnsafeTarget, check_url
+from publisher.flows.feeds.notices import confirm_digest
+from publisher.flows.feeds.ssrf import Network, UnsafeTarget, check_url, networks
 from publisher.flows.feeds.webhooks import new_secret, resume
 from publisher.mail import ADDRESS
 
@@ -116,6 +120,22 @@ def create(session: Session, data: SubscriptionInput, *, now: datetime, actor: s
         sub.cadence = data.cadence
     session.add(sub)
     session.flush()
+    return sub, shown
+
+
+def subscribe(session: Session, data: SubscriptionInput, *, now: datetime,
+              actor: tuple[str, int | None, str], settings: Settings
+              ) -> tuple[Subscription, str | None]:
+    """Create a subscription, ask a digest's contact to confirm, audit it (no commit).
+
+    Returns the subscription and the secret or token to show once."""
+    sub, shown = create(session, data, now=now, actor=actor[2],
+                        allowed=networks(settings.webhook_allow_networks))
+    if sub.delivery == Delivery.DIGEST.value:
+        link = confirm_url(settings.base_url, settings.secret_key, sub)
+        confirm_digest(session, settings, sub, now, link)
+    audit(session, action="subscription.created", actor=actor, now=now,
+          details={"subscription": sub.id, "delivery": sub.delivery})
     return sub, shown
 
 
