@@ -13,7 +13,8 @@ import smtplib
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask_babel import ngettext
+from flask_babel import format_date
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -97,8 +98,8 @@ def message_for(sub: Subscription, items: list[PublicItem], settings: MailSettin
     urls = {i.id: base_url.rstrip("/") + item_path(i) for i in items}
     subject, text, html = render_mail(
         "feeds_digest", sub.locale,
-        lambda: ngettext("%(num)s new item: %(name)s", "%(num)s new items: %(name)s",
-                         len(items), name=sub.name), sub=sub, items=items,
+        lambda: _("%(name)s: new since %(since)s (%(num)s)", name=sub.name, num=len(items),
+                  since=format_date(since, "long")), sub=sub, items=items,
         urls=urls, unsubscribe=link, since=since)
     mail = OutgoingMail(kind="feeds_digest", to_addr=sub.contact_email,
                         to_name=sub.contact_name, subject=subject, locale=sub.locale)
