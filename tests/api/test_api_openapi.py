@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
@@ -40,12 +41,12 @@ def test_the_validity_check_would_catch_a_broken_document(spec):
 
 def test_it_documents_every_api_route(app: Flask, spec):
     routes = {
-        (method, rule.rule.replace("<int:draft_id>", "{draft_id}"))
+        (method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule))
         for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api_v1.")
         for method in rule.methods or () if method.lower() in METHODS
     }
     assert set(operations(spec)) == routes
-    assert len(routes) == 10  # drafts (6), reference data (2), approvals (2)
+    assert len(routes) == 18  # drafts (6), reference data (2), approvals (2), subscriptions (8)
 
 
 def test_it_says_every_operation_needs_a_bearer_token(spec):
