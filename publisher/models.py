@@ -5,6 +5,7 @@ from __future__ import annotations
 import drafts.approvals  # noqa: F401  (approval policies and requests)
 import drafts.mailbox  # noqa: F401  (the mail outbox)
 import drafts.models  # noqa: F401  (registers the tables)
+import drafts.suggestions  # noqa: F401  (activity suggestions, public form counts)
 import drafts.tracking  # noqa: F401  (tracked share links)
 import publisher.flows.feeds.models  # noqa: F401  (public items, subscriptions, webhooks)
 import schedules.models  # noqa: F401

@@ -70,7 +70,8 @@ def init_app(app: Flask) -> None:
         approvals,
         drafts,
         reference,
-        subscriptions,  # noqa: F401  (feeds: subscriptions)
+        subscriptions,  # feeds: subscriptions
+        suggestions,
     )
     from publisher.api.base import bp
 

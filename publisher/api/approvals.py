@@ -13,14 +13,14 @@ from marshmallow import fields
 
 from drafts.approvals import Decision, Mode, PolicyError, Rule
 from drafts.validation import FieldError
-from publisher import approval_flow
 from publisher.api import problems
 from publisher.api.base import bp, current_user, documented, now
 from publisher.api.drafts import _load, _not_yours, _version_conflict
 from publisher.api.schemas import CodedSchema, IfMatchSchema, _range
-from publisher.approval_status import status_dict, status_of
 from publisher.db import get_session
 from publisher.errors import problem
+from publisher.flows import approval
+from publisher.flows.approval_status import status_dict, status_of
 from publisher.i18n import lang
 
 
@@ -127,13 +127,13 @@ def send_for_approval(headers: dict[str, Any], data: dict[str, Any], draft_id: i
         return conflict
     db = get_session()
     try:
-        approval_flow.send_for_approval(db, draft, actor=("api", user.id, user.username),
+        approval.send_for_approval(db, draft, actor=("api", user.id, user.username),
                                         requested_by=user.name, now=now())
     except PolicyError as exc:
         db.rollback()
         return problems.invalid([FieldError("policy", p.code, p.da, p.en)
                                  for p in exc.problems])
-    except approval_flow.FlowRefused:
+    except approval.FlowRefused:
         db.rollback()
         return problem(409, _("This draft cannot be sent for approval now"),
                        _("The draft is %(status)s.", status=draft.status),

@@ -10,7 +10,7 @@ from drafts.content import channel_text, render_markdown
 from drafts.models import AuditEvent, Draft, Initiative, Municipality, User
 from drafts.states import allowed_actions
 from publisher.config import Settings
-from publisher.deliveries import deliveries_of, delivery_problem
+from publisher.flows.delivery_views import deliveries_of, delivery_problem
 from schedules.models import Delivery
 
 

@@ -28,6 +28,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "out_of_range": ("Skal ligge i intervallet {p}.", "Must be in the range {p}."),
     "too_long": ("Højst {p} tegn.", "At most {p} characters."),
     "too_large": ("Tallet er for stort.", "The number is too large."),
+    "unknown_initiative": ("Ukendt eller inaktiv indsats.", "Unknown or inactive initiative."),
     "system_action": ("Kun systemet udgiver; planlæg opslaget i stedet.",
                       "Only the system publishes; schedule the draft instead."),
     "invalid_json": ("Indholdet er ikke gyldig JSON.", "The body is not valid JSON."),

@@ -32,11 +32,11 @@ from drafts.approval_links import LinkState, open_link
 from drafts.approvals import ApprovalRequest, Decision, deadline_of, effective_policy
 from drafts.models import AuditEvent, Draft, User
 from drafts.states import Status, audit
-from publisher import approval_flow
-from publisher.approval_mail import channel_views
 from publisher.auth import public
 from publisher.config import Settings
 from publisher.db import get_session
+from publisher.flows import approval
+from publisher.flows.notices import channel_views
 from publisher.web.approve_text import (
     decision_text,
     event_detail,
@@ -180,7 +180,7 @@ def decide(token: str) -> Any:
         if request.form.get("content_hash") != found.content_hash:
             return _render(found, token, 409, refused=refused_text("changed"))
         try:
-            approval_flow.decide_by_link(get_session(), found, decision, comment, now)
+            approval.decide_by_link(get_session(), found, decision, comment, now)
         except DecisionRefused as exc:
             get_session().rollback()
             status = 422 if exc.code == "comment_required" else 409

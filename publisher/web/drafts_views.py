@@ -34,11 +34,11 @@ from drafts.states import (
     allowed_actions,
 )
 from drafts.validation import clean_draft_input
-from publisher.actions import KNOWN_ACTIONS, ActionRefused, perform
 from publisher.auth import actor
 from publisher.config import Settings
 from publisher.db import get_session
-from publisher.deliveries import (
+from publisher.flows.actions import KNOWN_ACTIONS, ActionRefused, perform
+from publisher.flows.delivery_views import (
     approver_notes,
     deliveries_by_draft,
     deliveries_of,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from drafts.models import ChannelAccount, User
 from publisher.auth import actor
 from publisher.db import get_session
-from publisher.deliveries import delivery_problem
+from publisher.flows.delivery_views import delivery_problem
 from schedules.dispatcher import retry_now
 from schedules.models import Delivery, DeliveryStatus, HeldReason
 

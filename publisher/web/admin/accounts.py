@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from channels.base import reason_text
 from drafts.models import CHANNEL_NAMES, ChannelAccount
-from publisher.accounts import check_connection
 from publisher.auth import admin_required
 from publisher.config import ConfigError, account_credentials
 from publisher.db import get_session
+from publisher.flows.accounts import check_connection
 from publisher.i18n import lang
 from publisher.web.admin.common import (
     FormReader,

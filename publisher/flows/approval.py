@@ -39,7 +39,7 @@ from drafts.approvals import (
 )
 from drafts.models import Approver, ChannelAccount, Draft
 from drafts.states import Status, audit, transition
-from publisher import approval_mail
+from publisher.flows import notices
 from schedules.outbox import ScheduleError, schedule_draft, withdraw
 
 Actor = tuple[str, int | None, str]
@@ -90,10 +90,10 @@ def send_for_approval(session: Session, draft: Draft, *, actor: Actor, requested
               details={"mode": Mode.NONE.value})
         return []
     requests = request_approval(session, draft, now, requested_by=requested_by,
-                                link_days=approval_mail.settings().approval_link_days,
+                                link_days=notices.settings().approval_link_days,
                                 approvers=approvers, actor=actor)
     for request in requests:
-        approval_mail.queue_request(session, request, now)
+        notices.queue_request(session, request, now)
     reconsider(session, draft, now, actor)  # the approvals kept may already be enough
     return requests
 
@@ -101,14 +101,14 @@ def send_for_approval(session: Session, draft: Draft, *, actor: Actor, requested
 def schedule_or_hold(session: Session, draft: Draft, now: datetime, actor: Actor) -> bool:
     """Schedule an approved draft's deliveries, unless its deadline hold says a person decides."""
     if is_held(session, draft):
-        approval_mail.notify_secretariat(session, draft, "approved_late", now)
+        notices.notify_secretariat(session, draft, "approved_late", now)
         return False
     try:
         schedule_draft(session, draft, accounts_for(session, draft), now, actor=actor)
     except ScheduleError as exc:
         audit(session, action="schedule_failed", actor=actor, now=now, draft=draft,
               details={"reason": str(exc)})
-        approval_mail.notify_secretariat(session, draft, "not_scheduled", now, who=str(exc))
+        notices.notify_secretariat(session, draft, "not_scheduled", now, who=str(exc))
         return False
     return True
 
@@ -130,14 +130,14 @@ def follow_up(session: Session, outcome: Outcome, now: datetime) -> None:
     if outcome.unapproved_now:
         unapprove(session, draft, now, request.as_actor())
     if outcome.decision == Decision.REJECT:
-        approval_mail.notify_author(session, draft, "rejected", now, who=who,
-                                    comment=request.comment)
+        notices.notify_author(session, draft, "rejected", now, who=who,
+                              comment=request.comment)
     elif outcome.decision == Decision.COMMENT:
-        approval_mail.notify_author(session, draft, "commented", now, who=who,
-                                    comment=request.comment)
+        notices.notify_author(session, draft, "commented", now, who=who,
+                              comment=request.comment)
     elif outcome.decision == Decision.WITHDRAWN:
-        approval_mail.notify_author(session, draft, "withdrawn", now, who=who)
-        approval_mail.notify_secretariat(session, draft, "withdrawn", now, who=who)
+        notices.notify_author(session, draft, "withdrawn", now, who=who)
+        notices.notify_secretariat(session, draft, "withdrawn", now, who=who)
 
 
 def decide_by_link(session: Session, request: ApprovalRequest, decision: Decision | str,
@@ -176,7 +176,7 @@ def resend(session: Session, request: ApprovalRequest, now: datetime, actor: Act
     """Mail the approver again with a new link (the older link stops working)."""
     if not request.live or request.content_hash != request.draft.content_hash:
         raise FlowRefused("voided")
-    approval_mail.queue_request(session, request, now)
+    notices.queue_request(session, request, now)
     audit(session, action="approval_resent", actor=actor, now=now, draft=request.draft,
           details={"request": request.id, "approver": request.approver.name})
 
@@ -191,11 +191,11 @@ def change_approver(session: Session, request: ApprovalRequest, approver: Approv
         raise FlowRefused("inactive_approver")
     request.voided_at, request.void_reason = now, VoidReason.APPROVER_CHANGED.value
     new = add_request(session, draft, approver, now, requested_by=requested_by,
-                      link_days=approval_mail.settings().approval_link_days)
+                      link_days=notices.settings().approval_link_days)
     session.flush()
     audit(session, action="approver_changed", actor=actor, now=now, draft=draft,
           details={"from": request.approver.name, "to": approver.name, "request": new.id})
-    approval_mail.queue_request(session, new, now)
+    notices.queue_request(session, new, now)
     return new
 
 
@@ -224,7 +224,7 @@ def on_content_changed(session: Session, draft: Draft, now: datetime) -> None:
     except (PolicyError, FlowRefused) as exc:
         audit(session, action="approval_not_requested", actor=SYSTEM, now=now, draft=draft,
               details={"reason": str(exc)})
-        approval_mail.notify_secretariat(session, draft, "not_asked", now, who=str(exc))
+        notices.notify_secretariat(session, draft, "not_asked", now, who=str(exc))
 
 
 def install_hooks() -> None:

@@ -15,7 +15,7 @@ from drafts.approvals import PolicyError, VoidReason, void_requests
 from drafts.models import Draft, User
 from drafts.states import ADMIN_ACTIONS, SYSTEM_ACTIONS, TRANSITIONS, InvalidTransition, Status
 from drafts.states import transition as bare_transition
-from publisher.approval_flow import FlowRefused, admin_approve, schedule_or_hold, send_for_approval
+from publisher.flows.approval import FlowRefused, admin_approve, schedule_or_hold, send_for_approval
 from schedules.outbox import cancel_draft, unschedule, withdraw
 
 Actor = tuple[str, int | None, str]
