@@ -31,8 +31,20 @@ MESSAGES = {
     "invalid_email": ("Ugyldig e-mailadresse.", "Not a valid email address."),
     "too_long": ("For lang.", "Too long."),
     "invalid_choice": ("Ugyldig værdi.", "Invalid value."),
-    "unsafe_target": ("Adressen kan ikke modtage webhooks: {p}. Brug en offentlig http(s)-adresse.",
-                      "This address cannot receive webhooks: {p}. Use a public http(s) address."),
+    "unsafe_private": ("{p} er en privat adresse: webhooks sendes kun til offentlige adresser.",
+                       "{p} is a private address: webhooks go only to public addresses."),
+    "unsafe_loopback": ("{p} er maskinen selv (loopback): webhooks sendes kun til offentlige "
+                        "adresser.", "{p} is this machine itself (loopback): webhooks go only "
+                        "to public addresses."),
+    "unsafe_link-local": ("{p} er en link-local-adresse: webhooks sendes kun til offentlige "
+                          "adresser.", "{p} is a link-local address: webhooks go only to "
+                          "public addresses."),
+    "unsafe_not_public": ("{p} er ikke en offentlig adresse.", "{p} is not a public address."),
+    "unsafe_scheme": ("Adressen skal begynde med https:// eller http://.",
+                      "The address must start with https:// or http://."),
+    "unsafe_credentials": ("Adressen må ikke indeholde brugernavn eller adgangskode.",
+                           "The address must not contain a user name or password."),
+    "unsafe_unresolvable": ("Værtsnavnet {p} findes ikke.", "The host name {p} cannot be found."),
     "unknown": ("Ukendt værdi: {p}.", "Unknown value: {p}."),
 }
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -42,9 +43,21 @@ def add_menu_entry(endpoint: str, label: Any) -> None:
         PUBLIC_MENU.append((endpoint, label))
 
 
+def when(value: datetime | None, part: str = "datetime") -> str:
+    """A date (and time) for people, in the language's own words: "1. maj 2030 kl. 20.00"."""
+    if value is None:
+        return ""
+    if part == "date":
+        return format_datetime(value, _("d MMMM y"))
+    if part == "time":
+        return format_datetime(value, _("HH:mm"))
+    return format_datetime(value, _("EEEE d MMMM y, HH:mm"))
+
+
 def init_app(app: Flask) -> None:
     """Register the public blueprint, its menu and its feed cache."""
     app.register_blueprint(bp)
+    app.jinja_env.filters["when"] = when
     app.extensions["feed_cache"] = FeedCache()
     app.jinja_env.globals["public_menu"] = lambda: [(e, str(label)) for e, label in PUBLIC_MENU]
 

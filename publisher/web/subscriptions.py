@@ -52,8 +52,19 @@ MESSAGES = {
     ("delivery", "invalid_choice"): _l("Choose how the subscription is delivered."),
     ("locale", "invalid_choice"): _l("Choose Danish or English."),
     ("webhook_url", "too_long"): _l("The address can be at most 2,000 characters."),
-    ("webhook_url", "unsafe_target"): _l("This address cannot receive webhooks: %(detail)s. "
-                                         "Use a public http(s) address."),
+    ("webhook_url", "unsafe_private"): _l("%(detail)s is a private address, inside a network: "
+                                          "webhooks go only to public addresses."),
+    ("webhook_url", "unsafe_loopback"): _l("%(detail)s is this machine itself (loopback): "
+                                           "webhooks go only to public addresses."),
+    ("webhook_url", "unsafe_link-local"): _l("%(detail)s is a link-local address: webhooks go "
+                                             "only to public addresses."),
+    ("webhook_url", "unsafe_not_public"): _l("%(detail)s is not a public address: webhooks go "
+                                             "only to public addresses."),
+    ("webhook_url", "unsafe_scheme"): _l("Enter an address that starts with https:// or "
+                                         "http://."),
+    ("webhook_url", "unsafe_credentials"): _l("The address must not contain a user name or "
+                                              "password."),
+    ("webhook_url", "unsafe_unresolvable"): _l("The host name %(detail)s cannot be found."),
     ("cadence", "invalid_choice"): _l("Choose weekly or monthly."),
     ("filter", "unknown"): _l("Unknown choice in the filter: %(detail)s."),
 }

@@ -70,8 +70,9 @@ def test_an_inside_webhook_target_is_refused_with_a_field_error(app, db, admin):
         headers={"Accept-Language": "en"})
     assert response.status_code == 422
     [error] = response.get_json()["errors"]
-    assert error["field"] == "webhook_url" and error["code"] == "unsafe_target"
-    assert "link-local" in error["message"]
+    assert error["field"] == "webhook_url" and error["code"] == "unsafe_link-local"
+    assert error["message"] == ("169.254.169.254 is a link-local address: webhooks go only to "
+                                "public addresses.")
 
 
 def test_unknown_filter_values_and_fields_are_refused(app, db, admin):

@@ -24,11 +24,13 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class UnsafeTarget(Exception):
-    """The target is not a public http(s) address; `reason` says why, for people."""
+    """The target is not a public http(s) address; `reason` says why (English, for logs),
+    `kind` names the case for a translated message, `subject` the address or host concerned:
+    kind is private, loopback, link-local, not_public, scheme, credentials or unresolvable."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, kind: str = "not_public", subject: str = "") -> None:
         super().__init__(reason)
-        self.reason = reason
+        self.reason, self.kind, self.subject = reason, kind, subject
 
 
 def networks(setting: str) -> tuple[Network, ...]:
@@ -47,21 +49,22 @@ def check_address(address: str, allowed: Iterable[Network] = ()) -> None:
     if not ip.is_global or ip.is_multicast:
         kind = ("loopback" if ip.is_loopback else "link-local" if ip.is_link_local
                 else "private" if ip.is_private else "not public")
-        raise UnsafeTarget(f"{address} is a {kind} address")
+        raise UnsafeTarget(f"{address} is a {kind} address", kind.replace(" ", "_"), address)
 
 
 def check_url(url: str, allowed: Iterable[Network] = ()) -> None:
     """Refuse a URL that is not http(s) or whose host resolves to an address we refuse."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeTarget("only http and https addresses can receive webhooks")
+        raise UnsafeTarget("only http and https addresses can receive webhooks", "scheme")
     if parts.username or parts.password:
-        raise UnsafeTarget("the address must not contain a user name or password")
+        raise UnsafeTarget("the address must not contain a user name or password", "credentials")
     allowed = tuple(allowed)
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
-        raise UnsafeTarget(f"the host name {parts.hostname} cannot be resolved") from None
+        raise UnsafeTarget(f"the host name {parts.hostname} cannot be resolved", "unresolvable",
+                           parts.hostname) from None
     for info in infos:
         check_address(str(info[4][0]), allowed)
 

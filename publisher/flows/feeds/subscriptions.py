@@ -82,7 +82,8 @@ def check(data: SubscriptionInput, allowed: tuple[Network, ...]) -> list[Subscri
             try:
                 check_url(data.webhook_url.strip(), allowed)
             except UnsafeTarget as exc:
-                problems.append(SubscriptionError("webhook_url", "unsafe_target", exc.reason))
+                problems.append(SubscriptionError("webhook_url", f"unsafe_{exc.kind}",
+                                                  exc.subject))
     if data.delivery == Delivery.DIGEST.value and data.cadence not in CADENCES:
         problems.append(SubscriptionError("cadence", "invalid_choice"))
     return problems
