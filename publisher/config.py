@@ -6,6 +6,7 @@ missing required secret, stops start-up with a `ConfigError` naming the setting 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -86,6 +87,9 @@ class Settings:
     secret_key: str = field(repr=False, default="")
     smtp_password: str = field(repr=False, default="")
     organisation_file: str = ""
+    # feeds and subscriptions
+    webhook_allow_networks: str = ""  # CIDRs webhooks may reach although not public
+    webhook_timeout: float = 10.0
 
     @property
     def zone(self) -> ZoneInfo:
@@ -192,6 +196,15 @@ def check_settings(s: Settings) -> None:
         raise ConfigError("locales", "only da and en are translated")
     if s.smtp_tls not in ("none", "starttls", "ssl"):
         raise ConfigError("smtp_tls", "must be none, starttls or ssl")
+    try:
+        for part in s.webhook_allow_networks.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)
+    except ValueError:
+        raise ConfigError("webhook_allow_networks",
+                          "must be IP networks separated by commas, e.g. 10.1.0.0/16") from None
+    if not 0 < s.webhook_timeout <= 60:
+        raise ConfigError("webhook_timeout", "must be more than 0 and at most 60 seconds")
     if s.log_format not in ("json", "text"):
         raise ConfigError("log_format", "must be json or text")
     for name in ("max_upload_bytes", "page_size", "login_max_failures", "images_per_draft"):

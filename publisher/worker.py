@@ -55,10 +55,12 @@ def run(app: Flask) -> None:
     knobs = schedule_settings(settings)
     engine = make_engine(settings.database_url, pool_size=settings.worker_pool_size + 4)
     jobs = approval_jobs(app)
+    feeds = feed_jobs(app)
     try:
         run_forever(engine, adapter_factory(settings), knobs, notifier(app))
     finally:
         jobs.shutdown(wait=False)
+        feeds.shutdown(wait=False)
 
 
 def approval_jobs(app: Flask) -> Any:
@@ -74,5 +76,24 @@ def approval_jobs(app: Flask) -> Any:
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(lambda: run_jobs(app), "interval", seconds=60, max_instances=1,
                       coalesce=True, next_run_time=datetime.now(UTC))
+    scheduler.start()
+    return scheduler
+
+
+FEED_JOB_SECONDS = 5  # how soon an item goes public (or is withdrawn) after its time
+
+
+def feed_jobs(app: Flask) -> Any:
+    """The public record, webhook deliveries and digests, every few seconds in every worker.
+
+    Each step claims its rows, so several workers may run them at once without the leader.
+    """
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from publisher.flows.feeds.jobs import run_feed_jobs
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(lambda: run_feed_jobs(app), "interval", seconds=FEED_JOB_SECONDS,
+                      max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
     scheduler.start()
     return scheduler

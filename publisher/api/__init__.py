@@ -82,6 +82,7 @@ def init_app(app: Flask) -> None:
         media,
         plan,
         reference,
+        subscriptions,
         suggestions,
     )
     from publisher.api.base import bp

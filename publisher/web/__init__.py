@@ -34,3 +34,9 @@ def register_blueprints(app: Flask) -> None:
     from publisher.web import calendar_views  # the calendar and the posting plan
 
     app.register_blueprint(calendar_views.bp)
+    from publisher.web import public  # the public site and feeds
+
+    public.init_app(app, more_menu=public_forms.MENU)
+    from publisher.web import subscriptions  # subscriptions: screens and subscriber pages
+
+    subscriptions.init_app(app)

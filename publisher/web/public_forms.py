@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from drafts.models import Municipality
@@ -24,6 +25,8 @@ from publisher.flows.inbound.words import SIGNUP_WORDS, field_message, rate_limi
 from publisher.i18n import lang
 
 bp = Blueprint("inbound", __name__)
+# The forms' places in the public site's menu (publisher.web.public takes them at registration).
+MENU = (("inbound.newsletter", _l("Newsletter")), ("inbound.suggest", _l("Suggest an activity")))
 HONEYPOT = "website"  # a field name bots like to fill; hidden from people and screen readers
 SIGNUP_OUTCOMES = ("pending", "already_pending", "already_subscribed")
 
