@@ -6,6 +6,7 @@ import drafts.approvals  # noqa: F401  (approval policies and requests)
 import drafts.mailbox  # noqa: F401  (the mail outbox)
 import drafts.models  # noqa: F401  (registers the tables)
 import drafts.tracking  # noqa: F401  (tracked share links)
+import publisher.flows.reach.models  # noqa: F401  (reach snapshots, rollups, collection)
 import schedules.models  # noqa: F401
 from drafts.models import Base
 

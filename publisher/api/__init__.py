@@ -66,7 +66,7 @@ def _public_view(view: Any) -> Any:
 
 def init_app(app: Flask) -> None:
     """Register the API blueprint and the OpenAPI document (settings already in app.config win)."""
-    from publisher.api import approvals, drafts, reference  # noqa: F401  (routes join the bp)
+    from publisher.api import approvals, drafts, reach, reference  # noqa: F401  (routes join the bp)
     from publisher.api.base import bp
 
     defaults: dict[str, Any] = {

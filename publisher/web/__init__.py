@@ -23,3 +23,6 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(publishing.bp)
     app.register_blueprint(metrics.bp)
+    from publisher.web import reach  # reach per municipality, Citatboks, status reports
+
+    app.register_blueprint(reach.bp)

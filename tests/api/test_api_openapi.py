@@ -45,7 +45,7 @@ def test_it_documents_every_api_route(app: Flask, spec):
         for method in rule.methods or () if method.lower() in METHODS
     }
     assert set(operations(spec)) == routes
-    assert len(routes) == 10  # drafts (6), reference data (2), approvals (2)
+    assert len(routes) == 13  # drafts (6), reference data (2), approvals (2), reach (3)
 
 
 def test_it_says_every_operation_needs_a_bearer_token(spec):

@@ -1,0 +1,1 @@
+"""Use cases: what the faces (web, API, CLI) and the worker ask the service to do."""
