@@ -70,7 +70,7 @@ def figures_sentence(data: Reach, locale: str) -> str:
     if totals["views"] is not None:
         parts.append(gettext("%(n)s views", n=n(totals["views"])))
     if totals["engagements"] is not None:
-        parts.append(gettext("%(n)s reactions, comments and shares", n=n(totals["engagements"])))
+        parts.append(gettext("%(n)s interactions", n=n(totals["engagements"])))
     if totals["clicks"] is not None:
         parts.append(gettext("%(n)s clicks", n=n(totals["clicks"])))
     if totals["opens"] is not None:

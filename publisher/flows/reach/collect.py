@@ -178,7 +178,7 @@ def flatten(raw: Any, prefix: str = "") -> Iterator[tuple[str, int]]:
 
 def backoff(attempts: int, retry_after: float | None) -> timedelta:
     """How long to wait before trying a failed collection again."""
-    pause = min(RETRY_FIRST * 2 ** max(attempts - 1, 0), RETRY_CAP)
+    pause = min(RETRY_FIRST * 2 ** min(max(attempts - 1, 0), 16), RETRY_CAP)
     if retry_after:
         pause = max(pause, timedelta(seconds=retry_after))
     return pause
