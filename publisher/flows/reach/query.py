@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
@@ -157,14 +158,27 @@ def _rollup_filter(query: Query) -> list[object]:
     return where
 
 
-def _link_filter(query: Query) -> list[object]:
-    where: list[object] = [LinkClick.day >= query.period.start, LinkClick.day <= query.period.end]
+def _clicks(query: Query, by_day: bool = False) -> Any:
+    """Link clicks in the period per link (and day), read by day first so that the cost
+    follows the period, not the history; municipality and channel rules applied."""
+    columns = [LinkClick.link_id, *([LinkClick.day] if by_day else [])]
+    where: list[Any] = [LinkClick.day >= query.period.start, LinkClick.day <= query.period.end]
+    if query.channel and query.channel != LINK_CHANNEL:
+        where.append(false())  # link clicks are their own channel
+    return (
+        select(*columns, func.sum(LinkClick.clicks).label("clicks"))
+        .where(*where)
+        .group_by(*columns)
+        .subquery("clicks" + ("_by_day" if by_day else ""))
+    )
+
+
+def _link_draft_filter(query: Query) -> list[Any]:
+    where: list[Any] = []
     if query.municipality is not None:
         where.append(TrackedLink.municipality_id == query.municipality.id)
     if query.initiative_id is not None:
         where.append(Draft.initiative_id == query.initiative_id)
-    if query.channel and query.channel != LINK_CHANNEL:
-        where.append(false())  # link clicks are their own channel
     return where
 
 
@@ -190,11 +204,13 @@ def _items(session: Session, query: Query) -> list[Item]:
             ("d", delivery_id), Item(draft_id, title, channel, at, initiative_id)
         )
         add(item.metrics, metric, value)
+    per_link = _clicks(query)
     clicks = session.execute(
-        select(Draft.id, Draft.title, Draft.initiative_id, func.sum(LinkClick.clicks))
-        .join(TrackedLink, TrackedLink.id == LinkClick.link_id)
+        select(Draft.id, Draft.title, Draft.initiative_id, func.sum(per_link.c.clicks))
+        .select_from(per_link)
+        .join(TrackedLink, TrackedLink.id == per_link.c.link_id)
         .join(Draft, Draft.id == TrackedLink.draft_id)
-        .where(*_link_filter(query))
+        .where(*_link_draft_filter(query))
         .group_by(Draft.id, Draft.title, Draft.initiative_id)
     ).all()
     for draft_id, title, initiative_id, total in clicks:
@@ -220,12 +236,14 @@ def _daily(session: Session, query: Query) -> list[tuple[date, str, int]]:
         .where(*_rollup_filter(query))
         .group_by(ReachRollup.day, ReachRollup.metric)
     ).all()
+    per_day = _clicks(query, by_day=True)
     clicks = session.execute(
-        select(LinkClick.day, func.sum(LinkClick.clicks))
-        .join(TrackedLink, TrackedLink.id == LinkClick.link_id)
+        select(per_day.c.day, func.sum(per_day.c.clicks))
+        .select_from(per_day)
+        .join(TrackedLink, TrackedLink.id == per_day.c.link_id)
         .join(Draft, Draft.id == TrackedLink.draft_id)
-        .where(*_link_filter(query))
-        .group_by(LinkClick.day)
+        .where(*_link_draft_filter(query))
+        .group_by(per_day.c.day)
     ).all()
     out = [(d, m, int(v)) for d, m, v in rows]
     out += [(d, "clicks", int(v)) for d, v in clicks]
