@@ -7,7 +7,7 @@ what happened through `ChannelError.kind` and the dispatcher (schedules/) decide
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -23,6 +23,15 @@ class ErrorKind(enum.StrEnum):
     RETRYABLE = "retryable"  # the platform surely did nothing: safe to try again later
     PERMANENT = "permanent"  # trying again will not help until a person fixes something
     UNKNOWN = "unknown_outcome"  # the request may have been carried out: reconcile first
+
+
+class Cause(enum.StrEnum):
+    """Who has to act on a failure; the same four words on every platform."""
+
+    CONFIGURATION = "configuration"  # the account's setup: fix it under channel accounts
+    CONTENT = "content"  # this post: fix the text, the image or the link
+    PLATFORM = "platform"  # the platform's side: busy, down, a quota, a block
+    UNKNOWN = "unknown"  # we cannot tell (an answer we do not recognise, a lost answer)
 
 
 # Short reasons a secretariat worker understands, in Danish and English. `reason` on a
@@ -41,20 +50,20 @@ REASONS: dict[str, tuple[str, str]] = {
         "The account lacks permission to publish. Grant the permission again on the platform.",
     ),
     "rate_limited": (
-        "Platformen beder os vente lidt (for mange kald). Vi prøver igen automatisk.",
-        "The platform asks us to wait (too many calls). We will try again automatically.",
+        "Platformen bad os vente lidt (for mange kald).",
+        "The platform asked us to wait (too many calls).",
     ),
     "quota_exhausted": (
         "Kontoens daglige kvote for opslag er brugt. Opslaget kan sendes, når kvoten fornyes.",
         "The account's daily posting quota is used up. It can go out when the quota renews.",
     ),
     "platform_unavailable": (
-        "Platformen svarer ikke lige nu. Vi prøver igen automatisk.",
-        "The platform is not answering right now. We will try again automatically.",
+        "Platformen svarede ikke eller svarede med en midlertidig fejl.",
+        "The platform did not answer, or answered with a temporary error.",
     ),
     "outcome_unknown": (
-        "Platformen svarede ikke, efter at opslaget blev sendt. Vi tjekker, om det kom ud.",
-        "The platform did not answer after the post was sent. We are checking whether it went out.",
+        "Platformen svarede ikke, efter at opslaget blev sendt.",
+        "The platform did not answer after the post was sent.",
     ),
     "invalid_content": (
         "Platformen afviser indholdet. Ret teksten eller billederne og prøv igen.",
@@ -84,6 +93,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "Kontoen er begrænset af platformen. Log ind på platformen og se hvorfor.",
         "The account is restricted by the platform. Log in to the platform to see why.",
     ),
+    "invalid_address": (
+        "Platformen afviser e-mailadressen. Tjek at den er skrevet rigtigt.",
+        "The platform refuses the email address. Check that it is spelled correctly.",
+    ),
     "not_found": (
         "Platformen kan ikke finde kontoen eller elementet. Tjek kontoens id under Kanaler.",
         "The platform cannot find the account or item. Check the account id under Channels.",
@@ -93,8 +106,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "The channel is not set up correctly (address or id). Check the settings.",
     ),
     "media_processing": (
-        "Platformen er stadig ved at behandle mediet. Vi prøver igen om lidt.",
-        "The platform is still processing the media. We will try again shortly.",
+        "Platformen var stadig ved at behandle mediet.",
+        "The platform was still processing the media.",
     ),
     "media_failed": (
         "Platformen kunne ikke behandle mediet. Prøv et andet billede.",
@@ -105,14 +118,76 @@ REASONS: dict[str, tuple[str, str]] = {
         "The platform answered with an error we do not recognise. A person needs to look at it.",
     ),
     "not_ready": (
-        "Platformen er ikke klar til at sende endnu (modtagerne beregnes). Vi prøver igen om lidt.",
-        "The platform is not ready to send yet (recipients are being counted). We will retry soon.",
+        "Platformen var ikke klar til at sende (modtagerne blev beregnet).",
+        "The platform was not ready to send (the recipients were being counted).",
+    ),
+    "sender_missing": (
+        "Nyhedsbrevskontoen mangler et afsendernavn — ret det under Administration → Kanalkonti.",
+        "The newsletter account has no sender name — set it under Admin → Channel accounts.",
+    ),
+    "reply_to_missing": (
+        "Nyhedsbrevskontoen mangler en svar-adresse — ret det under Administration → Kanalkonti.",
+        "The newsletter account has no reply-to address — set it under Admin → Channel accounts.",
+    ),
+    "sender_unverified": (
+        "Afsenderens domæne er ikke bekræftet hos platformen. Bekræft domænet i Mailchimp.",
+        "The sender's domain is not verified with the platform. Verify the domain in Mailchimp.",
+    ),
+    "audience_missing": (
+        "Nyhedsbrevskontoen mangler en modtagerliste — ret det under Administration → Kanalkonti.",
+        "The newsletter account has no audience — set it under Admin → Channel accounts.",
+    ),
+    "audience_empty": (
+        "Modtagerlisten (eller kommunens udsnit af den) har ingen tilmeldte modtagere.",
+        "The audience (or the municipality's segment of it) has no subscribed contacts.",
     ),
 }
 
+# Which of the four causes each reason belongs to. Adapters translate their platform's dialect
+# into a reason; the cause follows from it unless the adapter says otherwise.
+REASON_CAUSES: dict[str, Cause] = {
+    "token_expired": Cause.CONFIGURATION,
+    "token_invalid": Cause.CONFIGURATION,
+    "permission_missing": Cause.CONFIGURATION,
+    "account_restricted": Cause.CONFIGURATION,
+    "not_found": Cause.CONFIGURATION,
+    "misconfigured": Cause.CONFIGURATION,
+    "sender_missing": Cause.CONFIGURATION,
+    "reply_to_missing": Cause.CONFIGURATION,
+    "sender_unverified": Cause.CONFIGURATION,
+    "audience_missing": Cause.CONFIGURATION,
+    "audience_empty": Cause.CONFIGURATION,
+    "invalid_content": Cause.CONTENT,
+    "invalid_address": Cause.CONTENT,  # an address the audience refuses (sign-up)
+    "invalid_media": Cause.CONTENT,
+    "media_unreachable": Cause.CONTENT,
+    "invalid_link": Cause.CONTENT,
+    "duplicate": Cause.CONTENT,
+    "media_failed": Cause.CONTENT,
+    "rate_limited": Cause.PLATFORM,
+    "quota_exhausted": Cause.PLATFORM,
+    "platform_unavailable": Cause.PLATFORM,
+    "policy_block": Cause.PLATFORM,
+    "media_processing": Cause.PLATFORM,
+    "not_ready": Cause.PLATFORM,
+    "outcome_unknown": Cause.UNKNOWN,
+    "platform_error": Cause.UNKNOWN,
+}
+
+
+def cause_of(failure: ChannelError | str) -> Cause:
+    """The cause of a ChannelError, or of a stored reason key (unknown when not ours)."""
+    if isinstance(failure, ChannelError):
+        return failure.cause
+    return REASON_CAUSES.get(failure, Cause.UNKNOWN)
+
 
 class ChannelError(Exception):
-    """A platform call failed; `kind` says whether and how it may be tried again."""
+    """A platform call failed; `kind` says whether and how it may be tried again.
+
+    `reason` is a key of REASONS (the code the service translates for people) and `cause` one
+    of the four Causes, taken from REASON_CAUSES unless the adapter knows better.
+    """
 
     def __init__(
         self,
@@ -123,9 +198,11 @@ class ChannelError(Exception):
         retry_after: float | None = None,
         platform_code: str | None = None,
         http_status: int | None = None,
+        cause: Cause | None = None,
     ) -> None:
         if reason not in REASONS:
             raise ValueError(f"unknown reason {reason!r}")
+        self.cause = cause or REASON_CAUSES[reason]
         super().__init__(f"{kind.value}/{reason}: {detail}")
         self.kind = kind
         self.reason = reason
@@ -209,6 +286,29 @@ class Post:
 
 
 @dataclass(frozen=True)
+class Rendered:
+    """A post exactly as one platform will get it: what previews show and adapters send.
+
+    Each channel module has `render(post, options) -> Rendered`; its adapter builds the payload
+    from it, so a preview made with the same function shows what will be published.
+    """
+
+    text: str  # the post's text as sent: message, caption, tweet, the mail's plain-text part
+    title: str = ""  # subject line or article title ("" where the platform has none)
+    link: str | None = None  # a link sent beside the text (a preview card); None if in the text
+    images: tuple[MediaItem, ...] = ()  # the images that go out, in order
+    html: str | None = None  # the article's content or the mail's HTML part
+    summary: str = ""  # what the platform shows shortened (the inbox preview line)
+    length: int = 0  # the text's length as the platform counts it
+    limit: int = 0  # the platform's maximum for that length (0: none)
+
+    @property
+    def over_limit(self) -> int:
+        """How many characters too long the text is (0 when it fits)."""
+        return max(0, self.length - self.limit) if self.limit else 0
+
+
+@dataclass(frozen=True)
 class Published:
     """Where an item ended up on the platform."""
 
@@ -263,6 +363,11 @@ class Adapter:
         self.account = account
         self.settings = settings
         self.session = session or requests.Session()
+
+    @staticmethod
+    def render(post: Post, options: Mapping[str, Any] | None = None) -> Rendered:
+        """The post as this platform gets it: the channel module's `render`, for previews."""
+        raise NotImplementedError
 
     def validate(self, post: Post) -> list[Problem]:
         """Return every rule of the platform that `post` breaks (empty when it may go out)."""

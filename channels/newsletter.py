@@ -1,9 +1,16 @@
 """The newsletter channel: a Mailchimp audience through mailchimp-marketing (platforms.md §4, §7).
 
 `account.external_id` is the list (audience) id and `account.credentials["api_key"]` the API key
-(`<hex>-<dc>`). Options: `from_name`, `reply_to`, `merge_field` (default "KOMMUNE": the list's
-municipality merge field), `organisation` (shown at the top of the mail; default the account
-name) and `status_if_new` for `sync_member` (default "subscribed").
+(`<hex>-<dc>`). Options: `from_name` and `reply_to` (a campaign cannot be sent without them),
+`list_id` (the audience, when it differs from the external id), `merge_field` (default
+"KOMMUNE": the list's municipality merge field), `segment_by_municipality` (send each post only
+to the subscribers of its municipalities, by that merge field), `organisation` (shown at the top
+of the mail; default the account name) and `status_if_new` for `sync_member` (default
+"subscribed").
+
+Missing settings are the account's configuration, not the post's content: `publish` refuses
+before creating anything (reasons sender_missing, reply_to_missing, audience_missing) and
+`test_connection` names everything missing, including an audience without subscribed contacts.
 
 `settings.base_url` is the API root, e.g. "https://{dc}.api.mailchimp.com/3.0" ({dc} is taken
 from the key) or the sandbox. The client library builds URLs as `host + path` and then replaces
@@ -24,9 +31,10 @@ Publishing, each step resumed from `post.state`:
    never send twice; otherwise send now, or schedule at the next quarter hour at or after
    `post.scheduled_at` (Mailchimp only schedules on :00/:15/:30/:45 UTC).
 
-"Your Campaign is not ready to send." right after creating is usually Mailchimp still counting
-the recipients, so the first one is RETRYABLE (reason "not_ready", remembered as
-`not_ready_seen`); a second one is PERMANENT invalid_content carrying the send checklist.
+"Your Campaign is not ready to send." is answered by reading the send checklist: its error items
+become configuration reasons (from-name, reply-to, unverified domain, no subscribed contacts) or
+content; with no error item it is Mailchimp still counting the recipients, so the first one is
+RETRYABLE (reason "not_ready", remembered as `not_ready_seen`) and a second one PERMANENT.
 
 Metrics: opens = unique opens, clicks = unique subscriber clicks, views = all opens, reach =
 emails sent; `per_segment` splits opens and clicks by each recipient's merge-field value (from
@@ -39,6 +47,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -54,9 +63,10 @@ from channels.base import (
     Post,
     Problem,
     Published,
+    Rendered,
 )
 from channels.newsletter_email import preview_text, render_email
-from channels.newsletter_errors import classify
+from channels.newsletter_errors import checklist_reasons, classify
 from channels.transport import transport_error
 
 SUBJECT_MAX = 150
@@ -77,6 +87,19 @@ def next_quarter(at: datetime, now: datetime) -> datetime:
     return slot if slot > now else slot + timedelta(minutes=15)
 
 
+def render(post: Post, options: Mapping[str, Any] | None = None) -> Rendered:
+    """The newsletter as it goes out: subject, HTML and plain-text parts, inbox preview line.
+
+    `options["organisation"]` names the sender at the top of the mail and in its footer.
+    """
+    organisation = str((options or {}).get("organisation") or "")
+    html_part, text_part = render_email(post, organisation)
+    subject = post.title.strip()
+    return Rendered(text=text_part, title=subject, link=None, images=tuple(post.media),
+                    html=html_part, summary=preview_text(post.text), length=len(subject),
+                    limit=SUBJECT_MAX)
+
+
 def subscriber_hash(email: str) -> str:
     """Return Mailchimp's member id: the MD5 of the lowercased address."""
     return hashlib.md5(email.strip().lower().encode()).hexdigest()
@@ -85,6 +108,8 @@ def subscriber_hash(email: str) -> str:
 class NewsletterAdapter(Adapter):
     """Send posts as Mailchimp campaigns to one audience, optionally segmented by municipality."""
 
+    render = staticmethod(render)  # the same function previews use
+
     platform = "newsletter"
     label = "Nyhedsbrev (Mailchimp)"
 
@@ -92,7 +117,32 @@ class NewsletterAdapter(Adapter):
 
     @property
     def list_id(self) -> str:
-        return self.account.external_id
+        return str(self.account.options.get("list_id") or self.account.external_id or "")
+
+    def missing_settings(self) -> list[tuple[str, str]]:
+        """The campaign settings this account lacks, as (reason, what) pairs."""
+        options = self.account.options
+        missing: list[tuple[str, str]] = []
+        if not self.list_id.strip():
+            missing.append(("audience_missing", "no audience (list id)"))
+        if not str(options.get("from_name") or "").strip():
+            missing.append(("sender_missing", "no from_name"))
+        if not EMAIL.fullmatch(str(options.get("reply_to") or "").strip()):
+            missing.append(("reply_to_missing", "no valid reply_to address"))
+        return missing
+
+    def _refuse_missing(self, extra: list[tuple[str, str]] | None = None) -> None:
+        missing = self.missing_settings() + (extra or [])
+        if missing:
+            detail = "; ".join(what for _, what in missing)
+            raise ChannelError(P, missing[0][0], f"the account is not ready to send: {detail}")
+
+    @property
+    def render_options(self) -> dict[str, Any]:
+        """The account's options for `render`, with the organisation defaulting to its name."""
+        options = dict(self.account.options)
+        options["organisation"] = str(options.get("organisation") or self.account.name)
+        return options
 
     @property
     def merge_field(self) -> str:
@@ -162,19 +212,24 @@ class NewsletterAdapter(Adapter):
         if not str(self.account.options.get("from_name") or "").strip():
             problems.append(
                 Problem("account", "from_name_missing",
-                        "Kanalen mangler et afsendernavn (Administration → Kanaler).",
-                        "The channel has no sender name (Admin → Channels).")
+                        "Nyhedsbrevskontoen mangler et afsendernavn — ret det under "
+                        "Administration → Kanalkonti.",
+                        "The newsletter account has no sender name — set it under "
+                        "Admin → Channel accounts.")
             )  # fmt: skip
         if not EMAIL.fullmatch(str(self.account.options.get("reply_to") or "")):
             problems.append(
                 Problem("account", "reply_to_missing",
-                        "Kanalen mangler en gyldig svar-adresse (Administration → Kanaler).",
-                        "The channel has no valid reply-to address (Admin → Channels).")
+                        "Nyhedsbrevskontoen mangler en gyldig svar-adresse — ret det under "
+                        "Administration → Kanalkonti.",
+                        "The newsletter account has no valid reply-to address — set it under "
+                        "Admin → Channel accounts.")
             )  # fmt: skip
         return problems
 
     def publish(self, post: Post) -> Published:
         """Create the campaign, set its content, then send or schedule it exactly once."""
+        self._refuse_missing()  # before anything is created: nothing to clean up afterwards
         campaigns = self.client.campaigns
         campaign_id = post.state.get("campaign_id")
         if not campaign_id:
@@ -182,9 +237,8 @@ class NewsletterAdapter(Adapter):
             campaign_id = str(created["id"])
             post.remember("campaign_id", campaign_id)
         if not post.state.get("content_set"):
-            organisation = str(self.account.options.get("organisation") or self.account.name)
-            html_part, text_part = render_email(post, organisation)
-            content = {"html": html_part, "plain_text": text_part}
+            rendered = render(post, self.render_options)
+            content = {"html": rendered.html, "plain_text": rendered.text}
             self._call(False, campaigns.set_content, campaign_id, content)  # a PUT: repeatable
             post.remember("content_set", True)
         campaign = self._call(False, campaigns.get, campaign_id)
@@ -246,9 +300,18 @@ class NewsletterAdapter(Adapter):
         return Metrics(normalised, report, self._per_segment(published.external_id))
 
     def test_connection(self) -> str:
-        """Check the key and the list id by reading the list."""
-        found = self._call(False, self.client.lists.get_list, self.list_id)
-        members = (found.get("stats") or {}).get("member_count", "?")
+        """Check the key, the audience and what a campaign needs; name everything missing."""
+        if not self.list_id.strip():
+            self._refuse_missing()
+        try:
+            found = self._call(False, self.client.lists.get_list, self.list_id)
+        except ChannelError as exc:
+            if exc.http_status == 404:
+                raise ChannelError(P, "audience_missing", f"no audience {self.list_id}") from exc
+            raise
+        members = int((found.get("stats") or {}).get("member_count") or 0)
+        empty = [("audience_empty", f"audience {found.get('name')} has no subscribed contacts")]
+        self._refuse_missing(empty if members == 0 else None)
         return f"Mailchimp: list {found.get('name')} ({members} subscribers)"
 
     def sync_member(self, email: str, municipality: str, name: str | None = None) -> str:
@@ -267,23 +330,63 @@ class NewsletterAdapter(Adapter):
         saved = self._call(False, lists.set_list_member, self.list_id, member_hash, body)
         return str(saved.get("id", member_hash))  # a PUT by hash: repeatable
 
+    def sign_up(self, email: str, municipality: str, name: str = "") -> str:
+        """Ask `email` to join the audience by Mailchimp's double opt-in; return what happened.
+
+        The answer is a code: "pending" (a confirmation mail is on its way), "already_pending",
+        "already_subscribed" or "cleaned" (the address bounced and Mailchimp will not take it
+        again). An address Mailchimp refuses raises ChannelError with reason "invalid_address".
+        """
+        member_hash = subscriber_hash(email)
+        try:
+            member = self._call(False, self.client.lists.get_list_member, self.list_id,
+                                member_hash, fields=["status"])
+            status = str(member.get("status") or "")
+        except ChannelError as exc:
+            if exc.http_status != 404:
+                raise
+            status = ""
+        if status in ("subscribed", "pending"):
+            return f"already_{status}"
+        if status == "cleaned":
+            return "cleaned"
+        merge_fields = {self.merge_field: municipality}
+        if name:
+            first, _, last = name.strip().partition(" ")
+            merge_fields.update(FNAME=first, LNAME=last)
+        body: dict[str, Any] = {"email_address": email.strip(), "status_if_new": "pending",
+                                "merge_fields": merge_fields}
+        if status:  # unsubscribed or archived: asking again means a new confirmation mail
+            body["status"] = "pending"
+        try:
+            self._call(True, self.client.lists.set_list_member, self.list_id, member_hash, body)
+        except ChannelError as exc:
+            if exc.http_status == 400 and "email" in exc.detail.lower():
+                raise ChannelError(P, "invalid_address", exc.detail, http_status=400) from exc
+            raise
+        return "pending"
+
     # -- steps ----------------------------------------------------------------------------------
 
     def _campaign_body(self, post: Post) -> dict[str, Any]:
         options = self.account.options
         recipients: dict[str, Any] = {"list_id": self.list_id}
-        if post.segment_municipalities:
+        segment = post.segment_municipalities
+        if not segment and options.get("segment_by_municipality"):
+            segment = post.municipalities
+        if segment:
             conditions = [
                 {"condition_type": "TextMerge", "field": self.merge_field, "op": "is", "value": v}
-                for v in post.segment_municipalities
+                for v in segment
             ]
             recipients["segment_opts"] = {"match": "any", "conditions": conditions}
+        rendered = render(post, self.render_options)
         return {
             "type": "regular",
             "recipients": recipients,
             "settings": {
-                "subject_line": post.title,
-                "preview_text": preview_text(post.text),
+                "subject_line": rendered.title,
+                "preview_text": rendered.summary,
                 "title": f"{post.marker} | {post.title}"[:100],
                 "from_name": options.get("from_name", ""),
                 "reply_to": options.get("reply_to", ""),
@@ -293,17 +396,18 @@ class NewsletterAdapter(Adapter):
         }
 
     def _not_ready(self, post: Post, campaign_id: str, exc: ChannelError) -> ChannelError:
-        if not post.state.get("not_ready_seen"):
+        """Why Mailchimp will not send, from its send checklist (configuration before content)."""
+        checklist = self._call(False, self.client.campaigns.get_send_checklist, campaign_id)
+        found = checklist_reasons(checklist)
+        if found:
+            found.sort(key=lambda pair: pair[0] == "invalid_content")
+            detail = f"{exc.detail} {'; '.join(words for _, words in found)}".strip()
+            return ChannelError(P, found[0][0], detail, http_status=400)
+        if not post.state.get("not_ready_seen"):  # recipients still being counted
             post.remember("not_ready_seen", True)
             return ChannelError(R, "not_ready", exc.detail, retry_after=60.0, http_status=400)
-        checklist = self._call(False, self.client.campaigns.get_send_checklist, campaign_id)
-        errors = [
-            f"{item.get('heading')}: {item.get('details')}"
-            for item in checklist.get("items", [])
-            if item.get("type") == "error"
-        ]
-        detail = f"{exc.detail} {'; '.join(errors)}".strip()
-        return ChannelError(P, "invalid_content", detail, http_status=400)
+        return ChannelError(P, "platform_error", f"{exc.detail} (checklist: ready)",
+                            http_status=400)
 
     @staticmethod
     def _is_out(campaign: dict[str, Any]) -> bool:

@@ -11,7 +11,8 @@ Publishing is two-phase so that it can be repeated safely (§7):
    answers 400 `term_exists` carrying the existing `term_id`, which we use; a user who may not
    create terms gets existing ones looked up, and missing ones are listed in
    `Published.extra["skipped_terms"]`);
-3. create the post as a **draft** with a slug derived only from `post.marker`, remembering its id
+3. create the post as a **draft** with a readable slug from the title (æ → ae, ø → oe, å → aa)
+   and a short tag fixed by `post.marker` (`post_slug`), remembering the slug and then its id
    as `post_id`;
 4. flip it: `POST /wp/v2/posts/{id}` with `status=publish`, or `status=future` + `date_gmt` when
    `post.scheduled_at` is ahead. Updating a post is idempotent, so step 4 may be repeated.
@@ -35,6 +36,8 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import unicodedata
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +52,7 @@ from channels.base import (
     Post,
     Problem,
     Published,
+    Rendered,
 )
 from channels.transport import transport_error
 from channels.website_errors import classify_response, json_or_none
@@ -56,18 +60,60 @@ from channels.website_errors import classify_response, json_or_none
 TITLE_MAX = 200  # our own limit: WordPress accepts longer titles, themes and feeds do not
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 SLUG_MAX = 190  # leaves room for WordPress's "-2" suffix inside its 200-character column
+TITLE_SLUG_MAX = 80  # the readable part of a slug; a tag follows it
 LISTED_STATUSES = "publish,future,draft,pending,private"
 LIVE_STATUSES = ("publish", "future", "private")
 
 R, P = ErrorKind.RETRYABLE, ErrorKind.PERMANENT
 
 
+def render(post: Post, options: Mapping[str, Any] | None = None) -> Rendered:
+    """The article as it goes out: title, content (ending with the post's link), images.
+
+    The first image becomes the featured image and the others a gallery after the content
+    (the gallery needs the attachment ids the upload gives, so `publish` adds it).
+    """
+    content = post.html or "".join(
+        f"<p>{html.escape(part)}</p>" for part in post.text.split("\n\n") if part.strip()
+    )
+    if post.link and post.link not in content:
+        label = str((options or {}).get("link_label") or "Læs mere")
+        href = html.escape(post.link, quote=True)
+        content += f'<p><a href="{href}">{html.escape(label)}</a></p>'
+    return Rendered(text=post.text, title=post.title, html=content, images=tuple(post.media),
+                    length=len(post.title.strip()), limit=TITLE_MAX)
+
+
 def slug_for(marker: str) -> str:
-    """Return the deterministic post slug for a delivery marker."""
+    """Return the slug earlier versions derived from the marker alone (still looked for)."""
     slug = re.sub(r"[^a-z0-9]+", "-", marker.lower()).strip("-")
     if not slug:
         slug = "p-" + hashlib.sha256(marker.encode()).hexdigest()[:16]
     return slug[:SLUG_MAX].rstrip("-")
+
+
+# Danish letters as Danes write them without (WordPress's own remove_accents for da_DK).
+TRANSLITERATE = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe",
+                               "ü": "ue", "é": "e", "è": "e", "á": "a", "í": "i", "ó": "o",
+                               "ú": "u", "ß": "ss"})  # fmt: skip
+
+
+def readable(title: str, limit: int = TITLE_SLUG_MAX) -> str:
+    """A slug a reader can read: lower case, æ → ae, ø → oe, å → aa, words joined by '-'."""
+    text = unicodedata.normalize("NFKC", title).lower().translate(TRANSLITERATE)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return words[:limit].rstrip("-")
+
+
+def post_slug(post: Post) -> str:
+    """The post's slug: its title made readable, plus a short tag fixed by the delivery marker.
+
+    The tag keeps two posts with the same title apart, so the slug still finds exactly ours.
+    """
+    tag = hashlib.sha256(post.marker.encode()).hexdigest()[:6]
+    words = readable(post.title)
+    return f"{words}-{tag}" if words else f"p-{tag}"
 
 
 def _gmt(value: datetime) -> str:
@@ -76,6 +122,8 @@ def _gmt(value: datetime) -> str:
 
 class WebsiteAdapter(Adapter):
     """Publish articles and events to a WordPress site as posts."""
+
+    render = staticmethod(render)  # the same function previews use
 
     platform = "website"
     label = "Website (WordPress)"
@@ -310,14 +358,12 @@ class WebsiteAdapter(Adapter):
     def _draft_body(
         self, post: Post, media_ids: list[int], categories: list[int], tags: list[int]
     ) -> dict[str, Any]:
-        content = post.html or "".join(
-            f"<p>{html.escape(part)}</p>" for part in post.text.split("\n\n") if part.strip()
-        )
+        rendered = render(post, self.account.options)
         body: dict[str, Any] = {
-            "title": post.title,
-            "content": content,
+            "title": rendered.title,
+            "content": rendered.html or "",
             "status": "draft",
-            "slug": slug_for(post.marker),
+            "slug": self._slug(post),
             "categories": categories,
             "tags": tags,
         }
@@ -336,14 +382,23 @@ class WebsiteAdapter(Adapter):
             return {"status": "future", "date_gmt": _gmt(when)}
         return {"status": "publish"}
 
+    @staticmethod
+    def _slug(post: Post) -> str:
+        """The slug chosen at the first try, remembered so a renamed title cannot lose it."""
+        slug = post.state.get("slug")
+        if not slug:
+            slug = post_slug(post)
+            post.remember("slug", slug)
+        return str(slug)
+
     def _find_by_slug(self, post: Post) -> Published | None:
-        slug = slug_for(post.marker)
+        slugs = [str(post.state.get("slug") or post_slug(post)), slug_for(post.marker)]
         found = self._call(
             "GET",
             "/wp/v2/posts",
             write=False,
             params={
-                "slug": f"{slug},{slug}-2",
+                "slug": ",".join(f"{slug},{slug}-2" for slug in slugs),
                 "status": LISTED_STATUSES,
                 "context": "edit",
                 "per_page": 100,

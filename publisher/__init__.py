@@ -44,7 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 
     # Content-change hooks (drafts.service): withdraw deliveries, then void approvals and re-ask.
-    import publisher.approval_flow  # noqa: F401
+    import publisher.flows.approval  # noqa: F401
     import schedules.outbox  # noqa: F401
     from publisher.api import init_app as init_api
     from publisher.web import register_blueprints

@@ -153,6 +153,7 @@ def run_demo(host: str, port: int, sandbox_port: int) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     store = Store()
     sink = start_sink(store, host, _settings().smtp_port)
+    _seed_sandbox_audiences(store)
     sandbox_server = make_server(host, sandbox_port, create_sandbox_app(store), threaded=True)
     threading.Thread(target=sandbox_server.serve_forever, daemon=True).start()
     threading.Thread(target=run_worker, args=(app,), daemon=True).start()
@@ -172,6 +173,19 @@ def run_demo(host: str, port: int, sandbox_port: int) -> None:
         web.shutdown()
         sandbox_server.shutdown()
         sink.stop()
+
+
+def _seed_sandbox_audiences(store: Any) -> None:
+    """Give each newsletter audience of the demo subscribers in every municipality."""
+    from channels.sandbox.mailchimp_site import seed_audience
+
+    org = current_app.extensions["organisation"]
+    slugs = [str(m["slug"]) for m in org.municipalities]
+    for row in org.accounts:
+        if row.get("platform") == "newsletter":
+            options = dict(row.get("options") or {})
+            list_id = str(options.get("list_id") or row["external_id"])
+            seed_audience(store, list_id, str(options.get("merge_field") or "KOMMUNE"), slugs)
 
 
 def register(group: click.Group) -> None:

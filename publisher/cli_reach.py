@@ -27,7 +27,7 @@ def reach_group() -> None:
 @with_appcontext
 def reach_collect(everything: bool) -> None:
     """Collect reach figures that are due (or all of them with --all)."""
-    from publisher.accounts import build_adapter
+    from publisher.flows.accounts import build_adapter
     from publisher.flows.reach.collect import collect_all, collect_due
 
     settings: Any = current_app.extensions["publisher_settings"]

@@ -76,6 +76,9 @@ class Settings:
     worker_account_concurrency: int
     worker_account_rate: float
     worker_token_warning_days: float
+    public_form_limit: int = 5
+    public_form_window_minutes: int = 60
+    suggestion_contact_days: int = 30
     secret_key: str = field(repr=False, default="")
     smtp_password: str = field(repr=False, default="")
     organisation_file: str = ""
@@ -206,8 +209,14 @@ def check_settings(s: Settings) -> None:
                  "worker_lease_seconds", "worker_account_rate"):
         if getattr(s, name) <= 0:
             raise ConfigError(name, "must be greater than 0")
+    if s.worker_lease_seconds < 6:
+        raise ConfigError("worker_lease_seconds", "must be at least 6 (a heartbeat renews it "
+                          "every third; shorter leases expire under ordinary load)")
     if not 1 <= s.smtp_port <= 65535:
         raise ConfigError("smtp_port", "must be between 1 and 65535")
+    for name in ("public_form_limit", "public_form_window_minutes", "suggestion_contact_days"):
+        if getattr(s, name) < 1:
+            raise ConfigError(name, "must be at least 1")
     if not 1 <= s.approval_link_days <= 90:
         raise ConfigError("approval_link_days", "must be between 1 and 90")
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import drafts.approvals  # noqa: F401  (approval policies and requests)
 import drafts.mailbox  # noqa: F401  (the mail outbox)
 import drafts.models  # noqa: F401  (registers the tables)
+import drafts.suggestions  # noqa: F401  (activity suggestions, public form counts)
 import drafts.tracking  # noqa: F401  (tracked share links)
 import publisher.flows.reach.models  # noqa: F401  (reach snapshots, rollups, collection)
 import schedules.models  # noqa: F401
+import schedules.plan  # noqa: F401  (posting plan, quiet periods, calendar feeds)
 from drafts.models import Base
 
 metadata = Base.metadata

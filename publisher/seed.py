@@ -70,6 +70,10 @@ def load_organisation(db: Session, org: Organisation) -> dict[str, int]:
             db.add(acc)
             counts["accounts"] += 1
         acc.credentials_env = row.get("credentials_env", "")
+        # Settings from the file fill what is not set yet; an administrator's edits win.
+        configured = dict(row.get("options") or {})
+        if any(key not in (acc.options or {}) for key in configured):
+            acc.options = {**configured, **(acc.options or {})}
         muni_slug = row.get("municipality")
         acc.municipality = by_slug.get(muni_slug) if muni_slug else None
     db.flush()

@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import Flask
 
-from publisher.accounts import build_adapter
 from publisher.config import Settings
 from publisher.db import make_engine
+from publisher.flows.accounts import build_adapter
 
 log = logging.getLogger("publisher.worker")
 
@@ -41,11 +41,11 @@ def notifier(app: Flask) -> Any:
     """Tell the secretariat about failed and held deliveries and expiring tokens."""
 
     def notify(kind: str, subject: Any) -> None:
-        from publisher.notify import notify_secretariat
+        from publisher.flows.notices import notify_worker_problem
 
         with app.app_context():
             try:
-                notify_secretariat(kind, subject)
+                notify_worker_problem(kind, subject)
             except Exception:  # a mail problem must never stop publishing
                 log.exception("could not notify the secretariat about %s", kind)
 
@@ -94,7 +94,7 @@ def approval_jobs(app: Flask) -> Any:
     """
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from publisher.approval_jobs import run_jobs
+    from publisher.flows.approval_jobs import run_jobs
 
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(lambda: run_jobs(app), "interval", seconds=60, max_instances=1,

@@ -21,12 +21,13 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import takewhile
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from channels.base import Adapter, ChannelError, ErrorKind, Post, Published
+from channels.base import Adapter, Cause, ChannelError, ErrorKind, Post, Published, cause_of
 from drafts.models import Draft, utcnow
 from drafts.states import Status, audit, transition
 from schedules.claim import Claim
@@ -41,9 +42,6 @@ SessionFactory = Callable[[], Session]
 Notify = Callable[[str, Any], None]
 Clock = Callable[[], datetime]
 WORKER = ("system", None, "worker")
-# Permanent reasons that say the account itself is broken, not this one post.
-ACCOUNT_REASONS = frozenset({"token_expired", "token_invalid", "permission_missing",
-                             "account_restricted"})
 
 
 class LeaseLost(Exception):
@@ -219,11 +217,34 @@ class _Run:
                 d.next_attempt_at = now + timedelta(seconds=self.d.settings.unconfirmed_delay)
                 return self._finish(s, d, DeliveryStatus.UNCONFIRMED, "unconfirmed", exc.reason,
                                     exc.detail)
-            if exc.reason in ACCOUNT_REASONS:
-                d.account.health = "failing"
-                d.account.health_detail = exc.reason
-                d.account.checked_at = now
+            if exc.cause == Cause.CONFIGURATION:
+                self._weigh_account_evidence(s, d, exc.reason, now)
             return self._failed(s, d, exc.reason, exc.detail)
+
+    def _weigh_account_evidence(self, s: Session, d: Delivery, reason: str,
+                                now: datetime) -> None:
+        """Mark the account failing once enough permanent account errors came in a row.
+
+        One answer can be a proxy's or a passing glitch; `account_failing_after` publish tries
+        in a row on this account (this one included) that all failed with a configuration
+        cause are evidence. Any other finished try in between breaks the run.
+        """
+        needed = self.d.settings.account_failing_after
+        earlier = s.execute(
+            select(Attempt.outcome, Attempt.error)
+            .join(Delivery, Delivery.id == Attempt.delivery_id)
+            .where(Delivery.account_id == d.account_id, Attempt.action == "publish",
+                   Attempt.finished_at.is_not(None), Attempt.id != self.attempt_id)
+            .order_by(Attempt.finished_at.desc(), Attempt.id.desc())
+            .limit(max(needed - 1, 0))
+        ).all()
+        in_a_row = 1 + len(list(takewhile(
+            lambda row: row.outcome == "failed" and cause_of(row.error) == Cause.CONFIGURATION,
+            earlier)))
+        if in_a_row >= needed:
+            d.account.health = "failing"
+            d.account.health_detail = reason
+            d.account.checked_at = now
 
     def _after_lookup_error(
         self, kind: ErrorKind, reason: str, detail: str, retry_after: float | None

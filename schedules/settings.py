@@ -19,7 +19,7 @@ class ScheduleSettings:
     backoff_cap: float = 3600.0
     unconfirmed_delay: float = 10.0  # wait before reconciling an unknown outcome
     max_lateness: float = 3600.0  # later than this on its first try → held for a person
-    lease_seconds: float = 300.0  # must outlast the slowest platform call; renewed each tick
+    lease_seconds: float = 60.0  # renewed by the worker's heartbeat every third of it
     tick_seconds: float = 1.0
     refill_seconds: float = 0.02  # after a run finishes, wait ≤ this for more before claiming
     pool_size: int = 8  # platform calls in flight per worker process
@@ -30,6 +30,7 @@ class ScheduleSettings:
     leader_interval: float = 30.0  # how often the leader-only jobs run
     leader_ttl: float = 90.0  # SQLite leader lease; another worker takes over after this
     token_warning_days: float = 7.0  # warn this long before a channel token expires
+    account_failing_after: int = 3  # permanent account errors in a row before it is "failing"
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None = None) -> ScheduleSettings:

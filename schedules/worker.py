@@ -108,10 +108,11 @@ class Worker:
             self._submit(claim)
         return len(claims)
 
-    def _renew(self, now: datetime) -> None:
+    def _renew(self, now: datetime, *, force: bool = False) -> None:
         """Keep the leases of our in-flight work alive (every third of the lease)."""
         every = self.settings.lease_seconds / 3
-        if self._last_renewal and (now - self._last_renewal).total_seconds() < every:
+        last = self._last_renewal
+        if not force and last and (now - last).total_seconds() < every:
             return
         with self._lock:
             claims = list(self._claims.values())
@@ -255,6 +256,10 @@ class Worker:
         # with a warning; `_round` still lets only one run at a time.
         scheduler.add_job(self._safe_tick, "interval", seconds=self.settings.tick_seconds,
                           id="tick", max_instances=2, coalesce=True, next_run_time=utcnow())
+        # The heartbeat renews our leases on its own thread, so a busy round never lets them
+        # lapse; a dead worker stops beating and its deliveries are reconciled one lease later.
+        scheduler.add_job(self._heartbeat, "interval", seconds=self.settings.lease_seconds / 3,
+                          id="heartbeat", max_instances=1, coalesce=True)
         if self.leader is not None:
             scheduler.add_job(self._safe_leader_tick, "interval",
                               seconds=self.settings.leader_interval, id="leader",
@@ -288,6 +293,12 @@ class Worker:
         tick = self.settings.tick_seconds
         return self._tick_origin + (math.floor((time.monotonic() - self._tick_origin) / tick)
                                     + 1) * tick
+
+    def _heartbeat(self) -> None:
+        try:
+            self._renew(self.clock(), force=True)
+        except Exception:
+            log.exception("renewing leases failed; trying again next beat")
 
     def _safe_leader_tick(self) -> None:
         try:

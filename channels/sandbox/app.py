@@ -7,6 +7,7 @@
     /x/2/...                 X API v2                       PUBLISHER_X_API_URL
     /_sandbox/...            fault knobs, state, reset (JSON)
     /                        a page listing what was "published"
+    /view/...                the platforms' public pages for what was published (pages.py)
     /mail                    mails caught by the demo's SMTP sink (channels.sandbox.mailbox)
 """
 
@@ -25,6 +26,7 @@ PLATFORM_MODULES = (
     "channels.sandbox.x",
     "channels.sandbox.control",
     "channels.sandbox.mailbox",
+    "channels.sandbox.pages",
 )
 
 PREFIXES = {

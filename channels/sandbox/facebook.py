@@ -45,6 +45,7 @@ from channels.sandbox.graph_common import (
     pick_fields,
     truthy,
 )
+from channels.sandbox.pages import view_url
 
 PLATFORM = "facebook"
 
@@ -358,7 +359,6 @@ class _Pages:
         return ids
 
     def _post_view(self, post: dict[str, Any]) -> dict[str, Any]:
-        page, _, number = post["id"].partition("_")
         first_photo = self.photos().get(post["attached_media"][0]) if post["attached_media"] \
             else None
         return {
@@ -368,7 +368,7 @@ class _Pages:
             "updated_time": graph_time(post["published_ts"] or post["created_ts"]),
             "is_published": post["is_published"],
             "is_hidden": False,
-            "permalink_url": f"https://www.facebook.com/{page}/posts/{number}",
+            "permalink_url": view_url("facebook", post["id"]),
             "scheduled_publish_time": post["scheduled_publish_time"],
             "status_type": "added_photos" if post["attached_media"] else (
                 "shared_story" if post["link"] else "mobile_status_update"),
@@ -378,8 +378,8 @@ class _Pages:
     def _photo_view(self, photo: dict[str, Any]) -> dict[str, Any]:
         return {
             "id": photo["id"], "created_time": graph_time(photo["created_ts"]),
-            "name": photo["name"] or None, "link": f"https://www.facebook.com/photo/?fbid="
-            f"{photo['id']}", "images": [{"source": photo["url"]}] if photo["url"] else None,
+            "name": photo["name"] or None, "link": view_url("facebook", f"photo/{photo['id']}"),
+            "images": [{"source": photo["url"]}] if photo["url"] else None,
             "alt_text_custom": photo["alt_text_custom"],
         }
 

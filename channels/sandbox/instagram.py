@@ -51,6 +51,7 @@ from channels.sandbox.graph_common import (
     pick_fields,
     truthy,
 )
+from channels.sandbox.pages import view_url
 
 PLATFORM = "instagram"
 
@@ -348,7 +349,7 @@ class _Instagram:
             "id": media["id"], "caption": media["caption"] or None,
             "media_type": media["media_type"], "media_product_type": "FEED",
             "media_url": media["media_url"], "shortcode": media["shortcode"],
-            "permalink": f"https://www.instagram.com/p/{media['shortcode']}/",
+            "permalink": view_url("instagram", media["shortcode"]),
             "timestamp": graph_time(media["ts"]), "username": f"sandkasse_{media['user']}",
             "like_count": figures["likes"], "comments_count": figures["comments"],
             "is_comment_enabled": True,

@@ -3,7 +3,9 @@
 The demo has no real mail server, yet approvals, reminders and share kits are mails with links
 in them. `start_sink` runs an SMTP server (aiosmtpd) on a local port that stores every message in
 the sandbox's Store; GET /mail lists them, newest first, with their plain-text part and clickable
-links, so a newcomer can follow an approval link from the "politician's" mail.
+links, so a newcomer can follow an approval link from the "politician's" mail, and the HTML part
+as the recipient sees it: in an iframe with `sandbox` (no scripts, no forms, no same origin),
+served from GET /mail/<id>.html with a Content-Security-Policy that allows no scripts.
 """
 
 from __future__ import annotations
@@ -34,15 +36,17 @@ class _Handler:
 
 
 def keep(store: Store, sender: str, recipients: list[str], raw: bytes) -> dict[str, Any]:
-    """Store one received message (its plain-text part, or the HTML one if there is none)."""
+    """Store one received message: its plain-text part (or the HTML one) and its HTML part."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
     body = message.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
+    html_part = message.get_body(preferencelist=("html",))  # type: ignore[attr-defined]
     item = {
         "id": store.new_id(),
         "from": sender,
         "to": ", ".join(recipients),
         "subject": str(message.get("Subject", "")),
         "text": body.get_content() if body is not None else "",
+        "html": html_part.get_content() if html_part is not None else "",
         "received_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     with store.lock:
@@ -85,7 +89,15 @@ PAGE = """<!doctype html>
 <article>
   <h2>{{ m.subject }}</h2>
   <p>Til / To: {{ m.to }} · {{ m.received_at }}</p>
+  {% if m.html %}
+  <iframe src="/mail/{{ m.id }}.html" sandbox="allow-popups allow-popups-to-escape-sandbox"
+    title="HTML-delen af mailen: {{ m.subject }}" loading="lazy"
+    style="width:100%;height:32rem;border:1px solid #999"></iframe>
+  <details><summary>Tekstdelen / Plain-text part</summary>
+  <pre>{{ linkify(m.text) }}</pre></details>
+  {% else %}
   <pre>{{ linkify(m.text) }}</pre>
+  {% endif %}
 </article>
 {% else %}
 <p>Ingen mails endnu. <span lang="en">No mail yet.</span></p>
@@ -104,3 +116,17 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
         items.sort(key=lambda m: m["received_at"], reverse=True)
         html = render_template_string(PAGE, messages=items[:SHOWN], linkify=linkify)
         return Response(html, mimetype="text/html")
+
+    @app.get("/mail/<message_id>.html")
+    def mail_html(message_id: str) -> Response:
+        with store.lock:
+            item = store.collection(PLATFORM, COLLECTION).get(message_id)
+        if item is None or not item.get("html"):
+            return Response("Ingen HTML-del / No HTML part", 404, mimetype="text/plain")
+        answer = Response(item["html"], mimetype="text/html")
+        # Shown only inside the sandboxed iframe; even opened directly it may run nothing.
+        answer.headers["Content-Security-Policy"] = (
+            "default-src 'none'; img-src * data:; style-src 'unsafe-inline'; sandbox"
+        )
+        answer.headers["X-Content-Type-Options"] = "nosniff"
+        return answer

@@ -23,8 +23,9 @@ Fault ops: "publish" for every write, narrowed by "create" (campaign create), "c
 InvalidResource, JSONParseError, APIKeyMissing, APIKeyInvalid, Forbidden, UserDisabled,
 WrongDatacenter, ResourceNotFound, MethodNotAllowed, ResourceNestingTooDeep,
 InvalidMethodOverride, RequestedFieldsInvalid, TooManyRequests, InternalServerError,
-ComplianceRelated, MethodDisabled), an HTTP status ("400", "403", "500", …), "NotReady" (400
-"Your Campaign is not ready to send.") or "bare_403" (403 with no body). Default: 500.
+ComplianceRelated, MethodDisabled; ServiceUnavailable is a proxy's 503), an HTTP status
+("400", "403", "500", …), "NotReady" (400 "Your Campaign is not ready to send.") or
+"bare_403" (403 with no body). Default: 500.
 """
 
 from __future__ import annotations

@@ -56,6 +56,9 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     "ComplianceRelated": (503, "Compliance Related", "This account is currently under "
                           "compliance review."),
     "MethodDisabled": (503, "Method Disabled", "This method has been disabled."),
+    # Not Mailchimp's: what a proxy or load balancer in front of it answers when it is away.
+    "ServiceUnavailable": (503, "Service Unavailable", "The server is temporarily unable to "
+                           "service your request."),
 }  # fmt: skip
 BY_STATUS = {
     "400": "BadRequest",
@@ -262,13 +265,16 @@ class Mailchimp:
     def checklist(self, campaign: dict[str, Any]) -> dict[str, Any]:
         """The send checklist: an error item per thing that stops sending."""
         settings = campaign["settings"]
+        reply_to = str(settings.get("reply_to") or "")
+        domain = reply_to.rsplit("@", 1)[-1].lower() if "@" in reply_to else ""
         checks = [
             (1, "Content", bool(campaign.get("_html") or campaign.get("_plain_text")),
              "You need to add content to your campaign."),
             (2, "Subject line", bool(settings.get("subject_line")), "Add a subject line."),
             (3, "From name", bool(settings.get("from_name")), "Add a from name."),
-            (4, "Reply-to address", "@" in str(settings.get("reply_to") or ""),
-             "Add a verified reply-to address."),
+            (4, "Reply-to address", bool(domain), "Add a reply-to address."),
+            (6, "Sender domain", not domain or not unverified(domain),
+             f"{domain} is not a verified domain; verify it or use another address."),
             (5, "Recipients", bool(self.recipients(campaign)),
              "Your list or segment has no subscribed contacts."),
         ]  # fmt: skip
@@ -374,6 +380,39 @@ class Mailchimp:
             "delivery_status": {"enabled": False},
             "_links": [],
         }
+
+
+def unverified(domain: str) -> bool:
+    """Domains the sandbox account has not verified: the reserved example ones."""
+    return domain in FAKE_DOMAINS or domain.endswith((".example", ".invalid", ".test"))
+
+
+DEMO_DOMAIN = "borger.kulturmetropolen.dk"
+
+
+def seed_audience(
+    store: Store, list_id: str, merge_field: str, values: list[str], per_value: int = 3
+) -> int:
+    """Subscribe `per_value` demo members for every merge-field value; return how many are in.
+
+    The demo's newsletter then really sends: every municipality's segment has contacts. Safe to
+    repeat (members are keyed by their subscriber hash).
+    """
+    site = Mailchimp(store)
+    site.get_list(list_id)
+    with store.lock:
+        for value in values:
+            for n in range(1, per_value + 1):
+                email = f"abonnent{n}.{value}@{DEMO_DOMAIN}"
+                key = subscriber_hash(email)
+                member = site.members.setdefault(
+                    f"{list_id}/{key}", new_member(list_id, key, email)
+                )
+                member["status"] = "subscribed"
+                member["merge_fields"].update(
+                    {merge_field: value, "FNAME": f"Abonnent {n}", "LNAME": value.title()}
+                )
+    return len([m for m in site.list_members(list_id) if m["status"] == "subscribed"])
 
 
 def looks_fake(email: str) -> bool:

@@ -109,7 +109,7 @@ def number(value: Any, default: int) -> int:
 def sanitize_title(text: str) -> str:
     """Make a slug the way WordPress's sanitize_title does, for Danish letters too."""
     text = text.lower()
-    for src, dst in (("æ", "ae"), ("ø", "o"), ("å", "a"), ("ä", "a"), ("ö", "o"), ("ü", "u")):
+    for src, dst in (("æ", "ae"), ("ø", "oe"), ("å", "aa"), ("ä", "ae"), ("ö", "oe"), ("ü", "ue")):
         text = text.replace(src, dst)
     text = re.sub(r"[^a-z0-9_\-\s]", "", text)
     return re.sub(r"[\s-]+", "-", text).strip("-")[:200]

@@ -20,8 +20,10 @@ from publisher.auth import public, token_authenticated
 from publisher.security import csrf
 
 PROBLEM_JSON = "application/problem+json"
-DESCRIPTION = """Drafts of posts, articles and events, their lifecycle and history, and the
-organisation's municipalities and initiatives.
+DESCRIPTION = """Everything the web UI does, for scripts: drafts of posts, articles and events,
+their lifecycle and history, images, approvals (send, remind, policy, an administrator's own
+approval), deliveries and their attempts (list, retry, cancel), channel accounts (settings,
+connection test) and the organisation's municipalities, initiatives and approvers.
 
 Authenticate every request with `Authorization: Bearer <token>`; an administrator creates a token
 with `publisher token create --user NAME`. A token acts as its user: editors change drafts of their
@@ -66,7 +68,17 @@ def _public_view(view: Any) -> Any:
 
 def init_app(app: Flask) -> None:
     """Register the API blueprint and the OpenAPI document (settings already in app.config win)."""
-    from publisher.api import approvals, drafts, reach, reference  # noqa: F401  (routes join the bp)
+    from publisher.api import (  # noqa: F401  (routes join the bp)
+        accounts,
+        approvals,
+        deliveries,
+        drafts,
+        media,
+        plan,
+        reach,
+        reference,
+        suggestions,
+    )
     from publisher.api.base import bp
 
     defaults: dict[str, Any] = {

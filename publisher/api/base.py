@@ -12,6 +12,7 @@ from flask import g, request
 from flask_babel import get_locale
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort
+from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import HTTPException
 
 from drafts.models import User
@@ -34,6 +35,11 @@ class ApiParser(FlaskParser):
         except (ValueError, RecursionError) as exc:
             # ValueError covers JSONDecodeError, bad UTF-8 and over-long integers.
             abort(400, exc=exc, problem_code="invalid_json")
+
+
+    def load_files(self, req: Any, schema: Any) -> Any:
+        """A multipart body's files and its other fields together (an image and its alt text)."""
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
 
 
 class ApiBlueprint(flask_smorest.Blueprint):

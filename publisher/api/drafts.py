@@ -16,7 +16,6 @@ from drafts.models import AuditEvent, Draft, Initiative, Municipality, User
 from drafts.service import NotEditable, create_draft, update_draft
 from drafts.states import ADMIN_ACTIONS, InvalidTransition
 from drafts.validation import DraftInput, FieldError, clean_draft_input, parse_moment
-from publisher.actions import ActionRefused, perform
 from publisher.api import present, problems
 from publisher.api.base import bp, current_user, documented, now
 from publisher.api.schemas import (
@@ -34,6 +33,7 @@ from publisher.auth import actor
 from publisher.config import Settings
 from publisher.db import get_session
 from publisher.errors import problem
+from publisher.flows.actions import ActionRefused, perform
 from publisher.i18n import lang
 
 MAX_ID = 2**31 - 1  # larger ids cannot exist, and PostgreSQL would refuse to compare them
@@ -276,8 +276,9 @@ def post_transition(headers: dict[str, Any], data: dict[str, Any], draft_id: int
         perform(db, draft, action, user=user, actor=actor(), now=now(), note=note)
     except ActionRefused as exc:
         db.rollback()
+        extra = {"problems": [p.as_dict(lang()) for p in exc.problems]} if exc.problems else {}
         return problem(exc.status, exc.message("en") if lang() == "en" else exc.message("da"),
-                       code=exc.code, current_status=draft.status)
+                       code=exc.code, current_status=draft.status, **extra)
     except InvalidTransition:
         db.rollback()
         actions = present.actions_for(user, draft)

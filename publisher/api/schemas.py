@@ -230,6 +230,18 @@ class InitiativeSchema(ma.Schema):
     active = fields.Boolean(required=True)
 
 
+class ApproverSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    role = fields.String(required=True, metadata={"enum": ["chair", "culture_chief", "deputy"]})
+    municipality = fields.String(required=True, allow_none=True)
+    deputy_of = fields.Integer(required=True, allow_none=True,
+                               metadata={"description": "The approver this one stands in for."})
+    away = fields.Boolean(required=True)
+    active = fields.Boolean(required=True)
+
+
 class MediaSchema(ma.Schema):
     id = fields.Integer(required=True)
     url = fields.String(required=True)
@@ -255,6 +267,8 @@ class DraftSummarySchema(ma.Schema):
 
 class DeliverySchema(ma.Schema):
     id = fields.Integer(required=True)
+    draft_id = fields.Integer(required=True)
+    account_id = fields.Integer(required=True)
     channel = fields.String(required=True)
     account = fields.String(required=True, metadata={"description": "The channel account."})
     status = fields.String(required=True, metadata={
@@ -263,8 +277,19 @@ class DeliverySchema(ma.Schema):
     attempts = fields.Integer(required=True)
     next_attempt_at = fields.DateTime(required=True, allow_none=True)
     last_error = fields.String(required=True, metadata={"description": "A reason key, or ''."})
+    held_reason = fields.String(required=True, metadata={
+        "description": "Why it waits for a person when held (late, cannot_tell, "
+                       "content_changed), or ''."})
+    error_kind = fields.String(required=True, metadata={
+        "enum": ["", "retryable", "permanent", "unknown_outcome"],
+        "description": "The class of the last error, or ''."})
     problem = fields.String(required=True, metadata={
-        "description": "Why it failed or is held, in plain words (request's language)."})
+        "description": "What is wrong, in plain words matching the status (request's "
+                       "language): a retry is promised only while one is booked, with its "
+                       "time; '' when nothing is wrong."})
+    allowed_actions = fields.List(fields.String(metadata={"enum": ["retry", "cancel"]}),
+                                  required=True, metadata={
+        "description": "What you may do to it now: POST /deliveries/{id}/retry or /cancel."})
     external_id = fields.String(required=True, metadata={"description": "The platform's id."})
     external_url = fields.String(required=True, metadata={"description": "Link on the platform."})
     published_at = fields.DateTime(required=True, allow_none=True)
@@ -334,6 +359,7 @@ class ProblemSchema(ma.Schema):
     status = fields.Integer(required=True)
     detail = fields.String()
     errors = fields.List(fields.Nested(FieldErrorSchema))
+    code = fields.String(metadata={"description": "Why, as a stable key (e.g. not_retryable)."})
     current_status = fields.String()
     current_version = fields.Integer()
     allowed_actions = fields.List(fields.String())

@@ -18,11 +18,20 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(approve.bp)
     app.register_blueprint(approvals_admin.bp)
     app.register_blueprint(links.bp)
-    from publisher import metrics
-    from publisher.web import publishing  # deliveries: health screen, retry
+    from publisher.web import (
+        metrics,
+        publishing,  # deliveries: health screen, retry
+    )
 
     app.register_blueprint(publishing.bp)
     app.register_blueprint(metrics.bp)
+    from publisher.web import public_forms, suggestions_admin  # what the public sends in
+
+    app.register_blueprint(public_forms.bp)
+    app.register_blueprint(suggestions_admin.bp)
+    from publisher.web import calendar_views  # the calendar and the posting plan
+
+    app.register_blueprint(calendar_views.bp)
     from publisher.web import reach  # reach per municipality, Citatboks, status reports
 
     app.register_blueprint(reach.bp)

@@ -22,14 +22,15 @@ from drafts.approvals import (
     Policy,
     PolicyError,
     effective_policy,
-    ensure_policy_row,
 )
 from drafts.models import Approver, Draft, Initiative, User
 from drafts.states import audit
-from publisher import approval_flow
-from publisher.approval_status import status_of
 from publisher.auth import actor, admin_required
 from publisher.db import get_session
+from publisher.flows import approval
+from publisher.flows.approval_status import status_of
+from publisher.flows.firstday import rules
+from publisher.flows.manage.policy import set_policy
 from publisher.i18n import lang
 from publisher.web.approval_forms import (
     approver_choices,
@@ -111,13 +112,16 @@ def send(id: int) -> Any:
     db, draft = get_session(), _draft(id)
     _may_edit(draft)
     try:
-        asked = approval_flow.send_for_approval(db, draft, actor=actor(),
+        asked = approval.send_for_approval(db, draft, actor=actor(),
                                                 requested_by=_user().name,
                                                 now=datetime.now(UTC))
     except PolicyError as exc:
         db.rollback()
         return _page(draft, 422, send_problems=[p.message(lang()) for p in exc.problems])
-    except approval_flow.FlowRefused as exc:
+    except rules.NotReady as exc:
+        db.rollback()
+        return _page(draft, 422, send_problems=[p.message(lang()) for p in exc.problems])
+    except approval.FlowRefused as exc:
         db.rollback()
         flash(_refused(exc.code), "error")
         return _page(draft, 409)
@@ -138,16 +142,7 @@ def save_policy(id: int) -> Any:
     policy, values, errors = read_policy(db, request.form)
     if policy is None:
         return _page(draft, 422, values=values, errors=errors)
-    now = datetime.now(UTC)
-    row = ensure_policy_row(db, draft, now, actor()[2])
-    policy.copy_to(row)
-    row.updated_at, row.updated_by = now, _user().name
-    audit(db, action="approval_policy_changed", actor=actor(), now=now, draft=draft,
-          details={"mode": policy.mode, "rule": policy.rule,
-                   "approvers": list(policy.approver_ids),
-                   "deadline_hours": policy.deadline_hours,
-                   "reminder_hours": policy.reminder_hours})
-    if approval_flow.reconsider(db, draft, now, actor()):
+    if set_policy(db, draft, policy, now=datetime.now(UTC), actor=actor(), by=_user().name):
         return _done(draft, _("The policy is saved, and the draft now meets it: it is approved."))
     return _done(draft, _("The policy is saved. It applies the next time the draft is sent for "
                           "approval."))
@@ -167,8 +162,8 @@ def resend(id: int, request_id: int) -> Any:
     _may_edit(draft)
     found = _request(draft, request_id)
     try:
-        approval_flow.resend(db, found, datetime.now(UTC), actor())
-    except approval_flow.FlowRefused as exc:
+        approval.resend(db, found, datetime.now(UTC), actor())
+    except approval.FlowRefused as exc:
         db.rollback()
         flash(_refused(exc.code), "error")
         return _page(draft, 409)
@@ -187,9 +182,9 @@ def change(id: int, request_id: int) -> Any:
         flash(_("Choose the approver to ask instead."), "error")
         return _page(draft, 422)
     try:
-        approval_flow.change_approver(db, found, approver, datetime.now(UTC), actor(),
+        approval.change_approver(db, found, approver, datetime.now(UTC), actor(),
                                       _user().name)
-    except approval_flow.FlowRefused as exc:
+    except approval.FlowRefused as exc:
         db.rollback()
         flash(_refused(exc.code), "error")
         return _page(draft, 409)
@@ -203,8 +198,11 @@ def approve(id: int) -> Any:
     """An administrator's own approval, when the policy has no outside approver."""
     db, draft = get_session(), _draft(id)
     try:
-        approval_flow.admin_approve(db, draft, datetime.now(UTC), actor())
-    except approval_flow.FlowRefused as exc:
+        approval.admin_approve(db, draft, datetime.now(UTC), actor())
+    except rules.NotReady as exc:
+        db.rollback()
+        return _page(draft, 422, send_problems=[p.message(lang()) for p in exc.problems])
+    except approval.FlowRefused as exc:
         db.rollback()
         flash(_refused(exc.code), "error")
         return _page(draft, 409)
@@ -217,8 +215,8 @@ def release(id: int) -> Any:
     """Lift the deadline hold; an approved draft is then scheduled."""
     db, draft = get_session(), _draft(id)
     try:
-        scheduled = approval_flow.release_hold(db, draft, datetime.now(UTC), actor())
-    except approval_flow.FlowRefused as exc:
+        scheduled = approval.release_hold(db, draft, datetime.now(UTC), actor())
+    except approval.FlowRefused as exc:
         db.rollback()
         flash(_refused(exc.code), "error")
         return _page(draft, 409)

@@ -32,11 +32,14 @@ from drafts.approval_links import LinkState, open_link
 from drafts.approvals import ApprovalRequest, Decision, deadline_of, effective_policy
 from drafts.models import AuditEvent, Draft, User
 from drafts.states import Status, audit
-from publisher import approval_flow
-from publisher.approval_mail import channel_views
 from publisher.auth import public
 from publisher.config import Settings
 from publisher.db import get_session
+from publisher.flows import approval
+from publisher.flows.delivery_views import deliveries_of
+from publisher.flows.firstday import published
+from publisher.flows.firstday.changes import changes_since
+from publisher.flows.notices import channel_views
 from publisher.web.approve_text import (
     decision_text,
     event_detail,
@@ -137,6 +140,8 @@ def _render(request_row: ApprovalRequest, token: str, status: int = 200, **extra
         may_decide=not stale and draft.status not in (Status.PUBLISHED, Status.CANCELLED,
                                                       Status.REJECTED),
         max_comment=MAX_COMMENT, comment="", errors={},
+        changes=changes_since(request_row.snapshot or {}, draft) if stale else [],
+        progress=published.progress(deliveries_of(db, draft)),
     )
     context.update(extra)
     with force_locale(_locale(request_row)):
@@ -180,7 +185,7 @@ def decide(token: str) -> Any:
         if request.form.get("content_hash") != found.content_hash:
             return _render(found, token, 409, refused=refused_text("changed"))
         try:
-            approval_flow.decide_by_link(get_session(), found, decision, comment, now)
+            approval.decide_by_link(get_session(), found, decision, comment, now)
         except DecisionRefused as exc:
             get_session().rollback()
             status = 422 if exc.code == "comment_required" else 409

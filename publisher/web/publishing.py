@@ -10,11 +10,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from drafts.models import ChannelAccount, User
+from drafts.models import ChannelAccount
 from publisher.auth import actor
 from publisher.db import get_session
-from publisher.deliveries import delivery_problem
-from schedules.dispatcher import retry_now
+from publisher.flows.delivery_views import delivery_problem
+from publisher.flows.manage import deliveries
+from publisher.i18n import lang
 from schedules.models import Delivery, DeliveryStatus, HeldReason
 
 bp = Blueprint("publishing", __name__)
@@ -80,15 +81,14 @@ def retry(id: int) -> Any:
     delivery = db.get(Delivery, id)
     if delivery is None:
         abort(404)
-    user: User = g.user
-    if not user.may_edit(delivery.draft):
-        abort(403)
     try:
-        retry_now(db, delivery, datetime.now(UTC), actor=actor(),
-                  confirmed_absent=request.form.get("confirmed_absent") == "yes")
-    except ValueError:
+        deliveries.retry(db, delivery, user=g.user, now=datetime.now(UTC), actor=actor(),
+                         confirmed_absent=request.form.get("confirmed_absent") == "yes")
+    except deliveries.DeliveryRefused as exc:
         db.rollback()
-        flash(_("This delivery cannot be sent again as it is. Schedule the draft again."), "error")
+        if exc.status == 403:
+            abort(403)
+        flash(exc.message(lang()), "error")
         return redirect(request.form.get("back") or url_for("publishing.health"), 303)
     db.commit()
     flash(_("The delivery will be tried again now."), "success")

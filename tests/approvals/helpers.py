@@ -16,7 +16,7 @@ from drafts.approvals import ApprovalRequest
 from drafts.models import Approver, Draft, Municipality, User
 from drafts.service import create_draft
 from drafts.validation import clean_draft_input
-from publisher import approval_flow
+from publisher.flows import approval
 
 ZONE = ZoneInfo("Europe/Copenhagen")
 MUNICIPALITIES = {"albertslund", "fureso", "halsnaes", "helsingor", "herlev", "ishoj", "koge",
@@ -60,7 +60,7 @@ def send(app: Flask, db: Session, draft: Draft, by: User | None = None) -> list[
     """Send the draft for approval as `by` would, and commit (the mails leave then)."""
     actor = ("user", by.id, by.username) if by else ("system", None, "tests")
     with app.app_context():
-        requests = approval_flow.send_for_approval(
+        requests = approval.send_for_approval(
             db, draft, actor=actor, requested_by=by.name if by else "Sekretariatet",
             now=datetime.now(UTC))
         db.commit()

@@ -17,7 +17,7 @@ from sqlalchemy import select
 import drafts.approval_decisions as decisions
 from drafts.approvals import ApprovalRequest
 from drafts.models import AuditEvent, Draft
-from publisher import approval_flow
+from publisher.flows import approval
 from schedules.models import Delivery
 from tests.approvals.helpers import add_approver, make_draft, send
 
@@ -46,7 +46,7 @@ def test_two_approvers_approving_at_once_approve_and_schedule_the_draft_exactly_
         try:
             with app.app_context(), app.extensions["db_sessionmaker"]() as session:
                 request = session.get(ApprovalRequest, request_id)
-                approval_flow.decide_by_link(session, request, "approve", "",
+                approval.decide_by_link(session, request, "approve", "",
                                              datetime.now(UTC))
                 session.commit()
         except BaseException as exc:  # reported below, in the test's thread

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from drafts.models import Draft, Role, User
-from publisher.approval_jobs import run_jobs
 from publisher.auth import hash_password
+from publisher.flows.approval_jobs import run_jobs
 from schedules.models import Delivery
 from tests.api.helpers import ApiClient, issue_token
 from tests.approvals.helpers import (

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from drafts.states import transition
 from drafts.tracking import LinkClick, TrackedLink, link_for
-from publisher.approval_jobs import run_jobs
+from publisher.flows.approval_jobs import run_jobs
 from schedules.models import Delivery
 from tests.approvals.helpers import (
     add_approver,

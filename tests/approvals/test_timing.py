@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from drafts.approvals import ApprovalPolicy, ApprovalRequest
 from drafts.models import AuditEvent, Draft
-from publisher.approval_jobs import hold_overdue, remind
+from publisher.flows.approval_jobs import hold_overdue, remind
 from schedules.models import Delivery
 from tests.approvals.helpers import (
     add_approver,
@@ -70,11 +70,11 @@ def test_an_approval_after_the_deadline_is_not_scheduled_until_released(
 
 def _resent_mail(app, db, smtp, chair):
     """A fresh link for the approver (the test cleared the inbox): the secretariat resends."""
-    from publisher import approval_flow
+    from publisher.flows import approval
 
     request = db.scalar(select(ApprovalRequest).where(ApprovalRequest.approver_id == chair.id))
     with app.app_context():
-        approval_flow.resend(db, request, request.created_at, ("system", None, "tests"))
+        approval.resend(db, request, request.created_at, ("system", None, "tests"))
         db.commit()
     return request_mail(smtp, chair)
 

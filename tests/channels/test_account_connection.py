@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from channels.sandbox.mailchimp_site import seed_audience
 from drafts.models import ChannelAccount
-from publisher.accounts import build_adapter, check_connection
 from publisher.config import load_settings
+from publisher.flows.accounts import build_adapter, check_connection
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 CREDENTIALS = {
@@ -38,13 +39,18 @@ def settings(sandbox, monkeypatch):
     return load_settings(env=env)
 
 
+OPTIONS = {"newsletter": {"from_name": "Kulturmetropolen", "reply_to": "nyt@kulturby.dk"}}
+
+
 def _row(platform: str) -> ChannelAccount:
     return ChannelAccount(platform=platform, name=platform, external_id=IDS[platform],
-                          credentials_env=f"T_{platform.upper()}", options={})
+                          credentials_env=f"T_{platform.upper()}",
+                          options=dict(OPTIONS.get(platform, {})))
 
 
 @pytest.mark.parametrize("platform", sorted(CREDENTIALS))
-def test_a_configured_account_connects_to_the_sandbox(settings, platform):
+def test_a_configured_account_connects_to_the_sandbox(settings, sandbox, platform):
+    seed_audience(sandbox.store, IDS["newsletter"], "KOMMUNE", ["roskilde"])
     row = _row(platform)
     assert check_connection(settings, row, NOW) is True, row.health_detail
     assert row.health == "ok" and row.checked_at == NOW
@@ -56,6 +62,20 @@ def test_an_expired_token_marks_the_account_failing_with_the_reason(settings, sa
     assert check_connection(settings, row, NOW) is False
     assert row.health == "failing"
     assert row.health_detail.startswith("token_expired")
+
+
+def test_a_newsletter_account_without_its_settings_fails_the_test_naming_each_missing_one(
+    settings,
+):
+    row = _row("newsletter")
+    row.options = {}
+
+    assert check_connection(settings, row, NOW) is False
+
+    assert row.health == "failing"
+    assert row.health_detail.startswith("sender_missing:")
+    for missing in ("from_name", "reply_to", "no subscribed contacts"):
+        assert missing in row.health_detail
 
 
 def test_an_account_may_name_its_own_site(settings, sandbox):

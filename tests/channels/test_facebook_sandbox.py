@@ -64,7 +64,16 @@ def test_it_publishes_a_text_post_in_two_phases(sandbox: Any) -> None:
     [stored] = posts(sandbox)
     assert stored["id"] == published.external_id == post.state["post_id"]
     assert stored["is_published"] and stored["message"] == "Koncert i Køge på lørdag"
-    assert published.url == f"https://www.facebook.com/{PAGE}/posts/{stored['id'].split('_')[1]}"
+    assert published.url == f"{sandbox.base_url}/view/facebook/{stored['id']}"
+
+
+def test_the_permalink_leads_to_the_sandboxs_own_page_of_the_post(sandbox: Any) -> None:
+    published = make_adapter(sandbox).publish(make_post(link="https://kulturby.dk/koncert"))
+
+    page = requests.get(str(published.url), timeout=5)
+
+    assert page.status_code == 200 and "Koncert i Køge på lørdag" in page.text
+    assert 'href="https://kulturby.dk/koncert"' in page.text
 
 
 def test_it_publishes_a_link_post(sandbox: Any) -> None:

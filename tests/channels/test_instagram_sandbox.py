@@ -56,7 +56,9 @@ def test_it_publishes_a_single_image(sandbox: Any) -> None:
     [stored] = media(sandbox)
     assert stored["id"] == published.external_id == post.state["ig_media_id"]
     assert stored["caption"] == "Koncert i Køge #kultur" and stored["media_type"] == "IMAGE"
-    assert published.url == f"https://www.instagram.com/p/{stored['shortcode']}/"
+    assert published.url == f"{sandbox.base_url}/view/instagram/{stored['shortcode']}"
+    page = requests.get(published.url, timeout=5)
+    assert page.status_code == 200 and "Koncert i Køge #kultur" in page.text
     assert containers(sandbox)[post.state["ig_container"]]["media_id"] == stored["id"]
 
 

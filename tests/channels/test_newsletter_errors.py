@@ -11,7 +11,7 @@ import requests
 import responses
 from urllib3.exceptions import ProtocolError
 
-from channels.base import Account, ChannelError, ChannelSettings, ErrorKind, Post
+from channels.base import Account, Cause, ChannelError, ChannelSettings, ErrorKind, Post
 from channels.newsletter import NewsletterAdapter
 
 API = "http://mc.test/3.0"
@@ -63,6 +63,7 @@ ROWS = [
     (500, "Internal Server Error", U, "outcome_unknown"),
     (503, "Compliance Related", P, "account_restricted"),
     (503, "Method Disabled", P, "account_restricted"),
+    (503, "Service Unavailable", U, "outcome_unknown"),  # a proxy's 503 says nothing more
 ]
 
 
@@ -130,10 +131,13 @@ def test_a_server_error_on_a_read_is_retryable() -> None:
 
 
 @responses.activate
-def test_not_ready_to_send_is_retryable_the_first_time() -> None:
+def test_not_ready_to_send_with_a_clean_checklist_is_retryable_the_first_time() -> None:
     responses.get(f"{API}/campaigns/c1", json=CAMPAIGN)
     detail = "Your Campaign is not ready to send."
     responses.post(f"{API}/campaigns/c1/actions/send", **problem(400, "Bad Request", detail))
+    checklist = {"is_ready": True, "items": [{"type": "success", "id": 5,
+                                              "heading": "Recipients", "details": "OK"}]}
+    responses.get(f"{API}/campaigns/c1/send-checklist", json=checklist)
     post = make_post(state={"campaign_id": "c1", "content_set": True})
 
     error = raised(lambda: make_adapter().publish(post))
@@ -143,7 +147,7 @@ def test_not_ready_to_send_is_retryable_the_first_time() -> None:
 
 
 @responses.activate
-def test_not_ready_to_send_the_second_time_is_permanent_with_the_checklist() -> None:
+def test_not_ready_to_send_names_the_checklists_configuration_problem_at_once() -> None:
     responses.get(f"{API}/campaigns/c1", json=CAMPAIGN)
     detail = "Your Campaign is not ready to send."
     responses.post(f"{API}/campaigns/c1/actions/send", **problem(400, "Bad Request", detail))
@@ -154,11 +158,12 @@ def test_not_ready_to_send_the_second_time_is_permanent_with_the_checklist() -> 
         ],
     }
     responses.get(f"{API}/campaigns/c1/send-checklist", json=checklist)
-    post = make_post(state={"campaign_id": "c1", "content_set": True, "not_ready_seen": True})
+    post = make_post(state={"campaign_id": "c1", "content_set": True})
 
     error = raised(lambda: make_adapter().publish(post))
 
-    assert (error.kind, error.reason) == (P, "invalid_content")
+    assert (error.kind, error.reason, error.cause) == (P, "sender_unverified",
+                                                       Cause.CONFIGURATION)
     assert "Reply-to address: Not verified" in error.detail
 
 
@@ -203,7 +208,8 @@ def test_a_host_containing_server_is_refused_as_misconfigured() -> None:
 
 @responses.activate
 def test_the_data_centre_is_filled_into_the_real_host() -> None:
-    responses.get("https://us6.api.mailchimp.com/3.0/lists/l1", json={"name": "Liste"})
+    list_body = {"name": "Liste", "stats": {"member_count": 3}}
+    responses.get("https://us6.api.mailchimp.com/3.0/lists/l1", json=list_body)
 
     make_adapter("https://{dc}.api.mailchimp.com/3.0").test_connection()
 

@@ -10,9 +10,17 @@ import mailchimp_marketing
 import pytest
 from mailchimp_marketing.api_client import ApiClientError
 
-from channels.base import Account, ChannelError, ChannelSettings, ErrorKind, Post, Published
+from channels.base import (
+    Account,
+    Cause,
+    ChannelError,
+    ChannelSettings,
+    ErrorKind,
+    Post,
+    Published,
+)
 from channels.newsletter import NewsletterAdapter, classify, subscriber_hash
-from channels.sandbox.mailchimp_site import new_member
+from channels.sandbox.mailchimp_site import new_member, seed_audience
 
 LIST_ID = "a1b2c3d4e5"
 KEY = "0123456789abcdef0123456789abcdef-us6"
@@ -294,26 +302,78 @@ def test_metrics_before_sending_are_no_data_rather_than_zero(sandbox: Any) -> No
     assert metrics.raw["note"] == "not sent yet"
 
 
-def test_not_ready_to_send_is_retried_once_then_permanent(sandbox: Any) -> None:
+def test_an_account_without_from_name_or_reply_to_fails_as_configuration_before_creating(
+    sandbox: Any,
+) -> None:
     subscribe_everyone(make_adapter(sandbox))
-    adapter = make_adapter(sandbox, reply_to="")
-    post = make_post()
+    adapter = make_adapter(sandbox, from_name="", reply_to="")
 
-    with pytest.raises(ChannelError) as first:
-        adapter.publish(post)
-    with pytest.raises(ChannelError) as second:
-        adapter.publish(post)
+    with pytest.raises(ChannelError) as caught:
+        adapter.publish(make_post())
 
-    assert (first.value.kind, first.value.reason) == (ErrorKind.RETRYABLE, "not_ready")
-    assert (second.value.kind, second.value.reason) == (ErrorKind.PERMANENT, "invalid_content")
-    assert "Reply-to address" in second.value.detail
-    assert len(campaigns(sandbox)) == 1
+    error = caught.value
+    assert (error.kind, error.reason, error.cause) == (
+        ErrorKind.PERMANENT, "sender_missing", Cause.CONFIGURATION)
+    assert "from_name" in error.detail and "reply_to" in error.detail
+    assert campaigns(sandbox) == []  # nothing left behind to clean up
+
+
+def test_an_audience_without_subscribers_is_configuration_named_from_the_send_checklist(
+    sandbox: Any,
+) -> None:
+    with pytest.raises(ChannelError) as caught:
+        make_adapter(sandbox).publish(make_post())
+
+    error = caught.value
+    assert (error.kind, error.reason, error.cause) == (
+        ErrorKind.PERMANENT, "audience_empty", Cause.CONFIGURATION)
+    assert "no subscribed contacts" in error.detail
+
+
+def test_an_unverified_reply_to_domain_is_configuration_not_content(sandbox: Any) -> None:
+    subscribe_everyone(make_adapter(sandbox))
+    adapter = make_adapter(sandbox, reply_to="nyt@kulturby.example")
+
+    with pytest.raises(ChannelError) as caught:
+        adapter.publish(make_post())
+
+    assert (caught.value.reason, caught.value.cause) == ("sender_unverified",
+                                                         Cause.CONFIGURATION)
+
+
+def test_it_segments_by_the_municipality_merge_field_when_the_account_says_so(
+    sandbox: Any,
+) -> None:
+    subscribe_everyone(make_adapter(sandbox))
+    adapter = make_adapter(sandbox, segment_by_municipality=True)
+
+    adapter.publish(make_post(municipalities=["koege", "ishoej"]))
+
+    [campaign] = campaigns(sandbox)
+    assert campaign["emails_sent"] == 4  # carl, dina (koege), emil, frida (ishoej)
+
+
+def test_the_demo_audience_has_subscribers_in_every_municipality_so_the_newsletter_sends(
+    sandbox: Any,
+) -> None:
+    municipalities = ["albertslund", "fureso", "halsnaes", "helsingor", "herlev", "ishoj",
+                      "koge", "roskilde", "rodovre"]  # fmt: skip
+    seed_audience(sandbox.store, LIST_ID, "KOMMUNE", municipalities)
+    adapter = make_adapter(sandbox, segment_by_municipality=True)
+
+    assert "(27 subscribers)" in adapter.test_connection()
+    for municipality in municipalities:
+        post = make_post(marker=f"demo-{municipality}", municipalities=[municipality])
+        published = adapter.publish(post)
+        assert published.extra["status"] == "sending"
+    assert [c["emails_sent"] for c in campaigns(sandbox)] == [3] * 9
 
 
 def test_the_eleventh_simultaneous_request_is_refused_as_retryable(sandbox: Any) -> None:
     sandbox.fault(platform="mailchimp", op="read", kind="latency", seconds=0.6)
     # The limit is per user; a key of its own keeps other tests' stalled requests out of it.
     adapter = make_adapter(sandbox, key="fedcba9876543210-us6")
+    subscribe_everyone(adapter)
     start = threading.Barrier(11)
     outcomes: list[str] = []
 

@@ -18,7 +18,7 @@ from channels.base import (
     Post,
     Published,
 )
-from channels.website import WebsiteAdapter, slug_for
+from channels.website import WebsiteAdapter, post_slug
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
@@ -69,7 +69,7 @@ def test_it_publishes_now_with_image_category_and_tags(sandbox: Any, image: Medi
 
     [stored] = posts(sandbox)
     assert published.external_id == str(stored["id"]) == str(post.state["post_id"])
-    assert stored["status"] == "publish" and stored["slug"] == slug_for(post.marker)
+    assert stored["status"] == "publish" and stored["slug"] == post_slug(post)
     [media] = sandbox.store.collection("wordpress", "media").values()
     assert post.state["media_ids"] == [media["id"]] == [stored["featured_media"]]
     assert media["alt_text"] == "Orkester på scenen"
@@ -198,7 +198,7 @@ def test_it_reports_the_dash_two_double_post_signature(sandbox: Any) -> None:
     first = adapter.publish(make_post())
     second = adapter.publish(make_post())  # a careless retry without reconciliation
 
-    assert posts(sandbox)[1]["slug"] == slug_for("d17-website-a1") + "-2"
+    assert posts(sandbox)[1]["slug"] == post_slug(make_post()) + "-2"
     found = adapter.find_existing(make_post())
     assert found is not None and found.external_id == first.external_id
     assert found.extra["duplicate_ids"] == [int(second.external_id)]
@@ -287,3 +287,28 @@ def test_metrics_for_a_deleted_post_are_not_passed_off_as_zero(sandbox: Any) -> 
         make_adapter(sandbox).fetch_metrics(Published("404404"))
 
     assert (caught.value.kind, caught.value.reason) == (ErrorKind.PERMANENT, "not_found")
+
+
+def test_the_slug_is_the_title_made_readable_with_danish_letters_spelt_out(
+    sandbox: Any,
+) -> None:
+    post = make_post(title="Sommerkoncert på Ærø – åbent for børn!")
+
+    published = make_adapter(sandbox).publish(post)
+
+    [stored] = posts(sandbox)
+    assert stored["slug"].startswith("sommerkoncert-paa-aeroe-aabent-for-boern-")
+    assert stored["slug"] == post.state["slug"] == post_slug(post)
+    assert published.url and stored["slug"] in published.url
+    assert requests.get(published.url, timeout=5).status_code == 200
+
+
+def test_two_posts_with_the_same_title_get_slugs_of_their_own(sandbox: Any) -> None:
+    adapter = make_adapter(sandbox)
+    adapter.publish(make_post(marker="pub-aaaaaaaaaaaaaaaa"))
+    adapter.publish(make_post(marker="pub-bbbbbbbbbbbbbbbb"))
+
+    first, second = posts(sandbox)
+    assert first["slug"] != second["slug"] and not second["slug"].endswith("-2")
+    assert adapter.find_existing(make_post(marker="pub-bbbbbbbbbbbbbbbb")).external_id == str(
+        second["id"])

@@ -192,7 +192,7 @@ def copies_on_sandbox(sandbox: Any, d: Delivery) -> list[str]:
         return [p["id"] for p in live_facebook_posts(sandbox)
                 if p["page_id"] == PAGE and title in p["message"]]
     if d.channel == "website":
-        slug = slug_for(d.marker)
+        slug = str(d.state.get("slug") or slug_for(d.marker))
         return [str(p["id"]) for p in items(sandbox, "wordpress", "posts")
                 if p["status"] in ("publish", "future", "private")
                 and (p["slug"] == slug or p["slug"].startswith(slug + "-"))]

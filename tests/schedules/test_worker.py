@@ -122,7 +122,7 @@ def test_stopping_hands_back_claims_that_never_started_and_keeps_leases_in_fligh
         back = s.get(Delivery, queued.delivery_id)
         assert (back.status, back.claim_token, back.lease_until) == ("scheduled", "", None)
         [in_flight] = s.scalars(select(Delivery).where(Delivery.status == "running"))
-        assert in_flight.lease_until == NOW + timedelta(seconds=300)
+        assert in_flight.lease_until == NOW + timedelta(seconds=worker.settings.lease_seconds)
     gate.set()
     worker.drain(5)  # let the run finish before the next test empties the tables
 

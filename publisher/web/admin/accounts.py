@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from channels.base import reason_text
 from drafts.models import CHANNEL_NAMES, ChannelAccount
-from publisher.accounts import check_connection
-from publisher.auth import admin_required
+from publisher.auth import actor, admin_required
 from publisher.config import ConfigError, account_credentials
 from publisher.db import get_session
+from publisher.flows.manage.accounts import test_account
 from publisher.i18n import lang
 from publisher.web.admin.common import (
     FormReader,
@@ -184,8 +184,7 @@ def account_test(account_id: int) -> Any:
     db = get_session()
     account = _get(db, account_id)
     settings = current_app.extensions["publisher_settings"]
-    ok = check_connection(settings, account, datetime.now(UTC))
-    record(db, "account.tested", account_id=account.id, health=account.health)
+    ok = test_account(db, settings, account, now=datetime.now(UTC), actor=actor())
     db.commit()
     if ok:
         flash(_("The connection to %(name)s works: %(detail)s", name=account.name,

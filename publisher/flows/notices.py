@@ -1,19 +1,22 @@
-"""The approval emails, rendered in the recipient's language and queued in the caller's transaction.
+"""Who is told what: the mails about drafts and deliveries, rendered in the recipient's language.
 
 Asking and reminding an approver (the live link is put in when the mail is sent), telling the
-author about a rejection, a comment or a withdrawn approval, and telling the secretariat about
-holds and problems. Needs an app context (templates, translations, settings).
+author about a rejection, a comment or a withdrawn approval, telling the secretariat about holds
+and problems, and the worker's notices about failed or held deliveries and channel tokens that
+are about to expire or have expired. Mails are queued in the caller's transaction. Needs an app
+context (templates, translations, settings).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,9 +24,11 @@ from sqlalchemy.orm import Session
 from drafts.approvals import ApprovalRequest, deadline_of, effective_policy
 from drafts.content import channel_text, render_markdown
 from drafts.mailbox import LINK_MARK, OutgoingMail
-from drafts.models import CHANNEL_NAMES, Draft, Role, User
+from drafts.models import CHANNEL_NAMES, ChannelAccount, Draft, Role, User
 from publisher.config import Organisation, Settings
+from publisher.flows.delivery_views import delivery_problem
 from publisher.mail import queue_mail
+from schedules.models import Delivery
 
 RICH_CHANNELS = ("website", "newsletter")  # these publish the title and the formatted text
 
@@ -168,3 +173,59 @@ def notify_secretariat(session: Session, draft: Draft, kind: str, now: datetime,
                        who: str = "", comment: str = "") -> list[OutgoingMail]:
     return [queue_notice(session, draft, kind, to, now, who=who, comment=comment)
             for to in secretariat(session)]
+
+
+def _lang() -> str:
+    return str(get_locale() or "da")
+
+
+def _delivery_mail(session: Any, delivery: Delivery, kind: str, now: datetime) -> None:
+    draft, account = delivery.draft, delivery.account
+
+    def subject() -> str:
+        if kind == "failed":
+            return _("Not published: “%(title)s” on %(account)s", title=draft.title,
+                     account=account.name)
+        return _("Waiting for you: “%(title)s” on %(account)s", title=draft.title,
+                 account=account.name)
+
+    def line() -> str:
+        why = delivery_problem(delivery, _lang())
+        return _("%(why)s Open the draft to see the details and send it again when the cause "
+                 "is fixed.", why=why)
+
+    for to in secretariat(session):
+        queue_template(session, "notice", to, now, subject, draft, kind=f"delivery_{kind}",
+                       line=line, comment=delivery.last_error_detail[:500], link=draft_url(draft),
+                       comment_label=_l("Technical detail"))
+
+
+def _token_mail(session: Any, account: ChannelAccount, kind: str, now: datetime) -> None:
+    def subject() -> str:
+        if kind == "token_expired":
+            return _("Access expired: %(account)s", account=account.name)
+        return _("Access expires soon: %(account)s", account=account.name)
+
+    def line() -> str:
+        return _("Posts cannot go out to %(account)s without a valid access key. Reconnect the "
+                 "account under Administration → Channel accounts.", account=account.name)
+
+    link = f"{settings().base_url.rstrip('/')}/admin/accounts"
+    for to in secretariat(session):
+        queue_template(session, "notice", to, now, subject, None, kind=kind, line=line,
+                       comment="", link=link)
+
+
+def notify_worker_problem(kind: str, subject: Any) -> None:
+    """Queue (and, after the commit, send) a mail about a delivery or an account."""
+    now = datetime.now(UTC)
+    with current_app.extensions["db_sessionmaker"]() as session:
+        if isinstance(subject, Delivery):
+            delivery = session.get(Delivery, subject.id)
+            if delivery is not None and kind in ("failed", "held"):
+                _delivery_mail(session, delivery, kind, now)
+        elif isinstance(subject, ChannelAccount):
+            account = session.get(ChannelAccount, subject.id)
+            if account is not None and kind in ("token_expiring", "token_expired"):
+                _token_mail(session, account, kind, now)
+        session.commit()

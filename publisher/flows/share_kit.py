@@ -17,7 +17,7 @@ from drafts.approvals import ApprovalRequest
 from drafts.models import Approver, ApproverRole, AuditEvent, Draft, Municipality
 from drafts.states import audit
 from drafts.tracking import link_for
-from publisher import approval_mail
+from publisher.flows import notices
 from schedules.models import Delivery, DeliveryStatus
 
 SYSTEM = ("system", None, "share kit")
@@ -73,7 +73,7 @@ def suggested_text(draft: Draft, municipality: Municipality | None, link: str) -
         return _("%(title)s – read more: %(link)s", title=draft.title, link=link)
     return _("%(title)s – for the citizens of %(municipality)s, through %(org)s. Read more: "
              "%(link)s", title=draft.title, municipality=municipality.name,
-             org=approval_mail.organisation().name, link=link)
+             org=notices.organisation().name, link=link)
 
 
 def share_kit(session: Session, draft: Draft, now: datetime) -> int:
@@ -84,7 +84,7 @@ def share_kit(session: Session, draft: Draft, now: datetime) -> int:
     links = published_links(session, draft)
     target = next((url for channel, url in links if channel == "website"), "") or draft.link or (
         links[0][1] if links else "")
-    base = approval_mail.settings().base_url.rstrip("/")
+    base = notices.settings().base_url.rstrip("/")
     people = recipients(session, draft)
     for person in people:
         muni = _their_municipality(draft, person)
@@ -93,7 +93,7 @@ def share_kit(session: Session, draft: Draft, now: datetime) -> int:
             text = suggested_text(draft, muni, short or target)
         context: dict[str, Any] = dict(person=person, municipality=muni, links=links,
                                        short_link=short, suggested=text)
-        approval_mail.queue_template(
+        notices.queue_template(
             session, "share_kit", (person.email, person.name, person.locale), now,
             lambda: _("Published: “%(title)s” – share it", title=draft.title), draft,
             **context)

@@ -11,16 +11,18 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from drafts.approval_timing import due_holds, due_reminders, hold, mark_reminded
 from drafts.models import Draft, utcnow
 from drafts.states import Status
-from publisher import approval_mail
+from publisher.flows import notices
+from publisher.flows.inbound.suggestions import erase_old_contacts
+from publisher.flows.inbound.throttle import forget_old_submissions
+from publisher.flows.share_kit import already_sent, share_kit
 from publisher.mail import send_pending
-from publisher.share_kit import already_sent, share_kit
 
 log = logging.getLogger(__name__)
 SHARE_KIT_WINDOW = timedelta(days=3)  # older publications never get a kit (e.g. after an upgrade)
@@ -30,7 +32,7 @@ def hold_overdue(session: Session, now: datetime) -> int:
     """Hold drafts still in review at their approval deadline and tell the secretariat."""
     held = [d for d in due_holds(session, now) if hold(session, d, now)]
     for draft in held:
-        approval_mail.notify_secretariat(session, draft, "held", now)
+        notices.notify_secretariat(session, draft, "held", now)
     session.commit()
     return len(held)
 
@@ -39,7 +41,7 @@ def remind(session: Session, now: datetime) -> int:
     """Remind approvers who have not answered, once, before the deadline."""
     reminded = [r for r in due_reminders(session, now) if mark_reminded(session, r, now)]
     for request in reminded:
-        approval_mail.queue_request(session, request, now, reminder=True)
+        notices.queue_request(session, request, now, reminder=True)
     session.commit()
     return len(reminded)
 
@@ -57,13 +59,28 @@ def send_share_kits(session: Session, now: datetime) -> int:
     return sent
 
 
+def erase_suggestion_contacts(session: Session, now: datetime) -> int:
+    """Blank the contact details of suggestions decided longer ago than the setting."""
+    return erase_old_contacts(session, current_app.extensions["publisher_settings"], now)
+
+
+def prune_form_counts(session: Session, now: datetime) -> int:
+    """Forget public-form submission counts older than the rate-limit window."""
+    settings = current_app.extensions["publisher_settings"]
+    pruned = forget_old_submissions(session, settings, now)
+    session.commit()
+    return pruned
+
+
 def run_jobs(app: Flask, now: datetime | None = None) -> dict[str, int]:
     """Run every approval job once; return what each did."""
     now = now or utcnow()
     counts: dict[str, int] = {}
     with app.app_context():
         for name, job in (("held", hold_overdue), ("reminded", remind),
-                          ("share_kits", send_share_kits)):
+                          ("share_kits", send_share_kits),
+                          ("suggestion_contacts_erased", erase_suggestion_contacts),
+                          ("form_counts_pruned", prune_form_counts)):
             with app.extensions["db_sessionmaker"]() as session:
                 try:
                     counts[name] = job(session, now)

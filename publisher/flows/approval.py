@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from drafts import service
-from drafts.approval_decisions import Outcome, decide, lock_draft
+from drafts.approval_decisions import DecisionRefused, Outcome, decide, lock_draft
 from drafts.approval_timing import is_held, release
 from drafts.approvals import (
     ApprovalRequest,
@@ -39,7 +39,8 @@ from drafts.approvals import (
 )
 from drafts.models import Approver, ChannelAccount, Draft
 from drafts.states import Status, audit, transition
-from publisher import approval_mail
+from publisher.flows import notices
+from publisher.flows.firstday import published, rules
 from schedules.outbox import ScheduleError, schedule_draft, withdraw
 
 Actor = tuple[str, int | None, str]
@@ -71,15 +72,18 @@ def accounts_for(session: Session, draft: Draft) -> list[ChannelAccount]:
 
 def send_for_approval(session: Session, draft: Draft, *, actor: Actor, requested_by: str,
                       now: datetime) -> list[ApprovalRequest]:
-    """Send the draft to its approvers (again); raise PolicyError / FlowRefused, change nothing."""
+    """Send the draft to its approvers (again); raise PolicyError / FlowRefused /
+    rules.NotReady (a platform would refuse it, or its time has passed), change nothing."""
     if draft.status not in (Status.DRAFT, Status.IN_REVIEW, Status.REJECTED):
         raise FlowRefused(draft.status)
+    rules.ensure_ready(session, notices.settings(), draft, now)
     row = ensure_policy_row(session, draft, now, actor[2])
     policy = Policy.of(row)
     approvers, problems = resolve_approvers(session, draft, policy)
     if problems:
         raise PolicyError(problems)
     row.held_at = None
+    row.asked_at = now  # the deadline is fitted to the time left from now
     if draft.status == Status.REJECTED:
         transition(session, draft, "reopen", actor=actor, now=now)
     if draft.status == Status.DRAFT:
@@ -90,10 +94,10 @@ def send_for_approval(session: Session, draft: Draft, *, actor: Actor, requested
               details={"mode": Mode.NONE.value})
         return []
     requests = request_approval(session, draft, now, requested_by=requested_by,
-                                link_days=approval_mail.settings().approval_link_days,
+                                link_days=notices.settings().approval_link_days,
                                 approvers=approvers, actor=actor)
     for request in requests:
-        approval_mail.queue_request(session, request, now)
+        notices.queue_request(session, request, now)
     reconsider(session, draft, now, actor)  # the approvals kept may already be enough
     return requests
 
@@ -101,14 +105,14 @@ def send_for_approval(session: Session, draft: Draft, *, actor: Actor, requested
 def schedule_or_hold(session: Session, draft: Draft, now: datetime, actor: Actor) -> bool:
     """Schedule an approved draft's deliveries, unless its deadline hold says a person decides."""
     if is_held(session, draft):
-        approval_mail.notify_secretariat(session, draft, "approved_late", now)
+        notices.notify_secretariat(session, draft, "approved_late", now)
         return False
     try:
         schedule_draft(session, draft, accounts_for(session, draft), now, actor=actor)
     except ScheduleError as exc:
         audit(session, action="schedule_failed", actor=actor, now=now, draft=draft,
               details={"reason": str(exc)})
-        approval_mail.notify_secretariat(session, draft, "not_scheduled", now, who=str(exc))
+        notices.notify_secretariat(session, draft, "not_scheduled", now, who=str(exc))
         return False
     return True
 
@@ -130,19 +134,23 @@ def follow_up(session: Session, outcome: Outcome, now: datetime) -> None:
     if outcome.unapproved_now:
         unapprove(session, draft, now, request.as_actor())
     if outcome.decision == Decision.REJECT:
-        approval_mail.notify_author(session, draft, "rejected", now, who=who,
-                                    comment=request.comment)
+        notices.notify_author(session, draft, "rejected", now, who=who,
+                              comment=request.comment)
     elif outcome.decision == Decision.COMMENT:
-        approval_mail.notify_author(session, draft, "commented", now, who=who,
-                                    comment=request.comment)
+        notices.notify_author(session, draft, "commented", now, who=who,
+                              comment=request.comment)
     elif outcome.decision == Decision.WITHDRAWN:
-        approval_mail.notify_author(session, draft, "withdrawn", now, who=who)
-        approval_mail.notify_secretariat(session, draft, "withdrawn", now, who=who)
+        notices.notify_author(session, draft, "withdrawn", now, who=who)
+        notices.notify_secretariat(session, draft, "withdrawn", now, who=who)
 
 
 def decide_by_link(session: Session, request: ApprovalRequest, decision: Decision | str,
                    comment: str, now: datetime) -> Outcome:
-    """Record an approver's decision and everything it sets off (no commit)."""
+    """Record an approver's decision and everything it sets off (no commit). Withdrawing or
+    rejecting once any delivery is live is refused (DecisionRefused "live")."""
+    if Decision(decision) in (Decision.WITHDRAWN, Decision.REJECT) and \
+            published.live_count(session, request.draft_id):
+        raise DecisionRefused("live")
     outcome = decide(session, request, decision, comment, now)
     if outcome.changed:
         follow_up(session, outcome, now)
@@ -166,6 +174,7 @@ def admin_approve(session: Session, draft: Draft, now: datetime, actor: Actor) -
         raise FlowRefused("outside_approvers")
     if draft.status not in (Status.DRAFT, Status.IN_REVIEW):
         raise FlowRefused(draft.status)
+    rules.ensure_ready(session, notices.settings(), draft, now)
     transition(session, draft, "approve", actor=actor, now=now)
     audit(session, action="approved_without_outside_approver", actor=actor, now=now,
           draft=draft, details={"policy": Mode.NONE.value})
@@ -176,7 +185,7 @@ def resend(session: Session, request: ApprovalRequest, now: datetime, actor: Act
     """Mail the approver again with a new link (the older link stops working)."""
     if not request.live or request.content_hash != request.draft.content_hash:
         raise FlowRefused("voided")
-    approval_mail.queue_request(session, request, now)
+    notices.queue_request(session, request, now)
     audit(session, action="approval_resent", actor=actor, now=now, draft=request.draft,
           details={"request": request.id, "approver": request.approver.name})
 
@@ -191,11 +200,11 @@ def change_approver(session: Session, request: ApprovalRequest, approver: Approv
         raise FlowRefused("inactive_approver")
     request.voided_at, request.void_reason = now, VoidReason.APPROVER_CHANGED.value
     new = add_request(session, draft, approver, now, requested_by=requested_by,
-                      link_days=approval_mail.settings().approval_link_days)
+                      link_days=notices.settings().approval_link_days)
     session.flush()
     audit(session, action="approver_changed", actor=actor, now=now, draft=draft,
           details={"from": request.approver.name, "to": approver.name, "request": new.id})
-    approval_mail.queue_request(session, new, now)
+    notices.queue_request(session, new, now)
     return new
 
 
@@ -221,10 +230,10 @@ def on_content_changed(session: Session, draft: Draft, now: datetime) -> None:
     try:
         send_for_approval(session, draft, actor=SYSTEM, now=now,
                           requested_by=voided[0].requested_by)
-    except (PolicyError, FlowRefused) as exc:
+    except (PolicyError, FlowRefused, rules.NotReady) as exc:
         audit(session, action="approval_not_requested", actor=SYSTEM, now=now, draft=draft,
               details={"reason": str(exc)})
-        approval_mail.notify_secretariat(session, draft, "not_asked", now, who=str(exc))
+        notices.notify_secretariat(session, draft, "not_asked", now, who=str(exc))
 
 
 def install_hooks() -> None:

@@ -1,0 +1,1 @@
+"""What the public sends in: newsletter sign-ups and activity suggestions."""
