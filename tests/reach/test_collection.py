@@ -215,3 +215,39 @@ def test_one_failing_leader_job_does_not_stop_the_next(app):
     ).leader_tick()
 
     assert len(after.calls) == 1
+
+
+def cli(app_config: dict[str, Any], monkeypatch: Any, *args: str) -> Any:
+    from click.testing import CliRunner
+
+    from publisher.cli import main
+
+    for key, value in app_config.items():
+        if key.islower():
+            monkeypatch.setenv("PUBLISHER_" + key.upper(), str(value))
+    return CliRunner().invoke(main, ["reach", "collect", *args], catch_exceptions=False)
+
+
+def test_the_command_collects_what_is_due_and_says_how_much(app_config, monkeypatch, db):
+    result = cli(app_config, monkeypatch)
+
+    assert result.exit_code == 0 and "Collected 0; failed 0." in result.output
+
+
+def test_the_command_names_each_failed_collection_and_exits_non_zero(
+    app_config, monkeypatch, db, sandbox
+):
+    world = publish_world(db, sandbox.base_url, datetime.now(UTC))  # no credentials configured
+
+    result = cli(app_config, monkeypatch, "--all")
+
+    assert result.exit_code == 1
+    assert f"delivery {world.deliveries['facebook'].id}: token_invalid" in result.output
+    assert (
+        db.scalar(
+            select(func.count())
+            .select_from(ReachRollup)
+            .where(ReachRollup.delivery_id == world.deliveries["facebook"].id)
+        )
+        == 0
+    )
