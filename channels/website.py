@@ -280,9 +280,9 @@ class WebsiteAdapter(Adapter):
         except ChannelError as exc:
             if exc.http_status != 404 or exc.platform_code == "rest_post_invalid_id":
                 raise  # a 404 for the post itself means the post is gone, not the endpoint
+            # No stats endpoint means "no data", which is not the same as nobody reading it.
             return Metrics(
-                {"views": 0, "reach": 0},
-                {"stats": "unavailable", "note": "no stats endpoint", "detail": exc.detail},
+                {}, {"stats": "unavailable", "note": "no stats endpoint", "detail": exc.detail}
             )
         views = int(stats.get("views") or 0)
         visitors = int(stats.get("visitors") or 0)

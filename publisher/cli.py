@@ -82,3 +82,7 @@ def _check_config() -> None:
 from publisher import cli_app  # noqa: E402  (commands that need the app)
 
 cli_app.register(main)
+
+from publisher.cli_reach import reach_group  # noqa: E402
+
+main.add_command(reach_group)

@@ -57,10 +57,29 @@ def run(app: Flask) -> None:
     jobs = approval_jobs(app)
     feeds = feed_jobs(app)
     try:
-        run_forever(engine, adapter_factory(settings), knobs, notifier(app))
+        run_forever(engine, adapter_factory(settings), knobs, notifier(app),
+                    leader_jobs=[reach_job(engine, settings)])
     finally:
         jobs.shutdown(wait=False)
         feeds.shutdown(wait=False)
+
+
+def reach_job(engine: Any, settings: Settings) -> Any:
+    """Reach collection (+1 h, +24 h, +7 d, +28 d after publication), run by the leader only:
+    every leader round (every ~30 s) it collects what is due, a batch at a time."""
+    from sqlalchemy.orm import Session
+
+    from publisher.flows.reach.collect import collect_due
+
+    factory = adapter_factory(settings)
+
+    def job(now: datetime) -> None:
+        with Session(engine) as session:
+            run = collect_due(session, factory, now)
+        if run.collected or run.failed:
+            log.info("reach: collected %d, failed %d", len(run.collected), len(run.failed))
+
+    return job
 
 
 def approval_jobs(app: Flask) -> Any:

@@ -81,6 +81,7 @@ def init_app(app: Flask) -> None:
         drafts,
         media,
         plan,
+        reach,
         reference,
         subscriptions,
         suggestions,

@@ -40,3 +40,6 @@ def register_blueprints(app: Flask) -> None:
     from publisher.web import subscriptions  # subscriptions: screens and subscriber pages
 
     subscriptions.init_app(app)
+    from publisher.web import reach  # reach per municipality, Citatboks, status reports
+
+    app.register_blueprint(reach.bp)
