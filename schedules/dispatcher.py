@@ -206,6 +206,13 @@ class _Run:
         with self.d.sessions() as s:
             d = self._fenced(s)
             now = self.d.clock()
+            if exc.kind == ErrorKind.RETRYABLE and not exc.costs_attempt:
+                # A step that shows nothing was cut short; the adapter finds its result by
+                # lookup next time, so neither the budget nor a reconciliation is spent on it.
+                d.attempts = max(0, d.attempts - 1)
+                d.next_attempt_at = now + timedelta(seconds=exc.retry_after or 1.0)
+                return self._finish(s, d, DeliveryStatus.SCHEDULED, "retry", exc.reason,
+                                    exc.detail)
             if exc.kind == ErrorKind.RETRYABLE:
                 if d.attempts >= self.d.settings.max_attempts:
                     return self._failed(s, d, exc.reason, exc.detail)
