@@ -391,3 +391,11 @@ class Adapter:
     def test_connection(self) -> str:
         """Check credentials and ids with a harmless read; return a short description."""
         raise NotImplementedError
+
+    def discard(self, post: Post) -> list[str]:
+        """Remove what a delivery that failed for good left on the platform (never live items).
+
+        Returns what is still there for a person to remove; the ids it removed are dropped from
+        `post.state`, so a later "retry now" starts those steps afresh.
+        """
+        return []

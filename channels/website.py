@@ -296,6 +296,35 @@ class WebsiteAdapter(Adapter):
         visitors = int(stats.get("visitors") or 0)
         return Metrics({"views": views, "reach": visitors}, dict(stats))
 
+    def discard(self, post: Post) -> list[str]:
+        """Delete our never-published draft and the images uploaded for it; list what stays."""
+        left: list[str] = []
+        post_id = post.state.get("post_id")
+        if post_id:
+            try:
+                found = self._call("GET", f"/wp/v2/posts/{post_id}", write=False,
+                                   params={"context": "edit"})
+                if found.get("status") in LIVE_STATUSES:
+                    return []  # live after all: nothing of it is an orphan
+                self._call("DELETE", f"/wp/v2/posts/{post_id}", write=True,
+                           params={"force": "true"})
+                post.remember("post_id", None)
+                post.remember("draft_pending", None)
+            except ChannelError as exc:
+                if exc.platform_code != "rest_post_invalid_id":
+                    left.append(f"WordPress draft {post_id} ({exc.reason})")
+        kept: list[int] = []
+        for media_id in [int(i) for i in post.state.get("media_ids") or []]:
+            try:
+                self._call("DELETE", f"/wp/v2/media/{media_id}", write=True,
+                           params={"force": "true"})
+            except ChannelError as exc:
+                if exc.platform_code != "rest_post_invalid_id":
+                    kept.append(media_id)
+                    left.append(f"WordPress media {media_id} ({exc.reason})")
+        post.remember("media_ids", kept)
+        return left
+
     def test_connection(self) -> str:
         """Check the application password with GET /wp/v2/users/me."""
         me = self._call("GET", "/wp/v2/users/me", write=False, params={"context": "edit"})

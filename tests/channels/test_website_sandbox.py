@@ -333,3 +333,18 @@ def test_two_posts_with_the_same_title_get_slugs_of_their_own(sandbox: Any) -> N
     assert first["slug"] != second["slug"] and not second["slug"].endswith("-2")
     assert adapter.find_existing(make_post(marker="pub-bbbbbbbbbbbbbbbb")).external_id == str(
         second["id"])
+
+
+def test_what_cannot_be_removed_after_a_failure_is_listed_for_a_person(
+    sandbox: Any, image: MediaItem
+) -> None:
+    adapter = make_adapter(sandbox)
+    post = make_post(media=[image])
+    adapter._upload_media(post)  # the image went up, then the delivery failed for good
+    sandbox.fault(platform="wordpress", op="delete", kind="error", code="rest_forbidden/403")
+
+    left = adapter.discard(post)
+
+    [media] = sandbox.store.collection("wordpress", "media").values()
+    assert left == [f"WordPress media {media['id']} (permission_missing)"]
+    assert post.state["media_ids"] == [media["id"]]

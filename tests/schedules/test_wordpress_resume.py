@@ -140,3 +140,27 @@ def test_with_a_fifth_of_wordpress_writes_dropped_every_delivery_is_published_on
     for rows in attempts.values():
         assert rows.count(("reconcile", "found")) == rows.count(("publish", "unconfirmed"))
         assert ("reconcile", "absent") not in rows
+
+
+def test_a_delivery_that_fails_for_good_removes_its_draft_and_images_from_the_site(
+    session,
+    sessions,
+    sandbox,
+    tmp_path,
+):
+    # The publish flip is refused for good (the user may not publish): draft and image stay
+    # behind unless the failed delivery cleans up after itself.
+    sandbox.fault(platform="wordpress", op="update", kind="error", code="rest_forbidden/403")
+    [delivery_id] = schedule_articles(session, tmp_path, 1)
+    settings = ScheduleSettings(upload_dir=str(tmp_path), account_rate=100.0, account_burst=100)
+    worker = Worker(sessions, wordpress_factory(sandbox), settings, lambda *_: None, "w-wp")
+
+    run_until_settled(worker, sessions, seconds=30)
+
+    with sessions() as s:
+        failed = s.get(Delivery, delivery_id)
+        status, last_error, state = failed.status, failed.last_error, dict(failed.state)
+    assert (status, last_error) == ("failed", "permission_missing")
+    assert sandbox.store.collection("wordpress", "posts") == {}
+    assert sandbox.store.collection("wordpress", "media") == {}
+    assert not state.get("post_id") and state["media_ids"] == [] and "leftovers" not in state
