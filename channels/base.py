@@ -199,10 +199,14 @@ class ChannelError(Exception):
         platform_code: str | None = None,
         http_status: int | None = None,
         cause: Cause | None = None,
+        costs_attempt: bool = True,
     ) -> None:
         if reason not in REASONS:
             raise ValueError(f"unknown reason {reason!r}")
         self.cause = cause or REASON_CAUSES[reason]
+        # False for a step that cannot make anything visible (an upload, a term, a draft) and
+        # is found again by lookup: retrying it spends nothing of the publishing budget.
+        self.costs_attempt = costs_attempt
         super().__init__(f"{kind.value}/{reason}: {detail}")
         self.kind = kind
         self.reason = reason
@@ -410,3 +414,11 @@ class Adapter:
     def test_connection(self) -> str:
         """Check credentials and ids with a harmless read; return a short description."""
         raise NotImplementedError
+
+    def discard(self, post: Post) -> list[str]:
+        """Remove what a delivery that failed for good left on the platform (never live items).
+
+        Returns what is still there for a person to remove; the ids it removed are dropped from
+        `post.state`, so a later "retry now" starts those steps afresh.
+        """
+        return []

@@ -3,6 +3,10 @@
     POST/GET  /wp-json/wp/v2/posts            create (201 + Location) / list (slug, status, …)
     GET/POST  /wp-json/wp/v2/posts/{id}       read / update (publish, future + date_gmt)
     POST      /wp-json/wp/v2/media            raw body + Content-Disposition, or multipart "file"
+                                              (query: alt_text, title, slug)
+    GET       /wp-json/wp/v2/media            list (slug, search, parent)
+    DELETE    /wp-json/wp/v2/media/{id}       ?force=true deletes (media has no trash)
+    DELETE    /wp-json/wp/v2/posts/{id}       trash, or ?force=true delete
     GET/POST  /wp-json/wp/v2/categories|tags  list (search, slug) / create (400 term_exists)
     GET       /wp-json/wp/v2/users/me         the application-password user
     GET       /wp-json/publisher-stats/v1/posts/{id}   views and visitors growing after publication
@@ -246,13 +250,17 @@ def register(app: Flask, store: Store, faults: Faults, prefix: str) -> None:
         with store.lock:
             media_id = int(store.new_id())
             name = f"{now:%Y/%m}/{media_id}-{sanitize_title(filename) or 'image'}"
+            asked = sanitize_title(request.args.get("slug", ""))
+            taken = {m["slug"] for m in site.media.values()}
+            slug = asked if asked and asked not in taken else f"{asked}-2" if asked else ""
+            title = request.args.get("title") or filename
             item = {
                 "id": media_id,
                 "date_gmt": now.strftime("%Y-%m-%dT%H:%M:%S"),
-                "slug": str(media_id),
+                "slug": slug or str(media_id),
                 "status": "inherit",
                 "type": "attachment",
-                "title": {"rendered": filename, "raw": filename},
+                "title": {"rendered": html.escape(title), "raw": title},
                 "alt_text": request.args.get("alt_text", ""),
                 "caption": {"rendered": "", "raw": ""},
                 "media_type": "image",
@@ -268,6 +276,52 @@ def register(app: Flask, store: Store, faults: Faults, prefix: str) -> None:
             return failed
         location = f"{_root(prefix)}/wp-json/wp/v2/media/{media_id}"
         return ok(item, 201, {"Location": location})
+
+    @bp.get("/wp-json/wp/v2/media")
+    @endpoint("read")
+    def list_media(rule: FaultRule | None) -> Response:
+        slugs = {s for s in request.args.get("slug", "").split(",") if s}
+        search = request.args.get("search", "").casefold()
+        with store.lock:
+            found = [
+                m for m in site.media.values()
+                if (not slugs or m["slug"] in slugs)
+                and search in (m["title"]["raw"] + m["slug"]).casefold()
+            ]  # fmt: skip
+        found.sort(key=lambda m: int(m["id"]))
+        per_page = number(request.args.get("per_page"), 10)
+        return ok(found[:per_page], 200, {"X-WP-Total": str(len(found))})
+
+    @bp.delete("/wp-json/wp/v2/media/<int:media_id>")
+    @endpoint("delete", "publish")
+    def delete_media(rule: FaultRule | None, media_id: int) -> Response:
+        if _user() is None:
+            return _not_allowed("delete media")
+        if request.args.get("force") not in ("true", "1"):
+            return wp_error("rest_trash_not_supported",
+                            "Attachments do not support trashing. Set 'force' to true.", 501)
+        with store.lock:
+            item = site.media.pop(str(media_id), None)
+        if item is None:
+            return wp_error("rest_post_invalid_id", "Invalid post ID.", 404)
+        return after_commit(rule) or ok({"deleted": True, "previous": item})
+
+    @bp.delete("/wp-json/wp/v2/posts/<int:post_id>")
+    @endpoint("delete", "publish")
+    def delete_post(rule: FaultRule | None, post_id: int) -> Response:
+        if _user() is None:
+            return _not_allowed("delete posts")
+        with store.lock:
+            post = site.posts.get(str(post_id))
+            if post is None:
+                return wp_error("rest_post_invalid_id", "Invalid post ID.", 404)
+            if request.args.get("force") in ("true", "1"):
+                site.posts.pop(str(post_id))
+                answer = {"deleted": True, "previous": site.post_json(post, _root(), edit=True)}
+            else:
+                post["status"] = "trash"
+                answer = site.post_json(post, _root(), edit=True)
+        return after_commit(rule) or ok(answer)
 
     @bp.get("/wp-json/wp/v2/<any(categories, tags):taxonomy>")
     @endpoint("read")

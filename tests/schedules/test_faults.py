@@ -267,7 +267,9 @@ def test_under_faults_every_delivery_goes_out_exactly_once_or_fails_with_its_rea
     # The faults took the paths they should: waits, reconciliation, nothing resent blindly.
     seen = Counter((a.action, a.outcome, a.error) for d in deliveries for a in d.attempt_rows)
     assert seen[("publish", "retry", "rate_limited")] == 6  # X's and WordPress's 429 bursts
-    assert seen[("publish", "unconfirmed", "outcome_unknown")] >= 15  # one per ambiguous fault
+    # One per ambiguous fault; WordPress's on its (invisible) draft create are free retries.
+    ambiguous = seen[("publish", "unconfirmed", "outcome_unknown")]
+    assert ambiguous + seen[("publish", "retry", "platform_unavailable")] >= 15
     assert seen[("reconcile", "found", "")] >= 4  # stored before the answer was lost
     assert seen[("reconcile", "absent", "")] >= 1  # refused before anything was stored
     assert seen[("reconcile", "retry", "platform_unavailable")] == 2  # X reads failed
