@@ -7,7 +7,7 @@ what happened through `ChannelError.kind` and the dispatcher (schedules/) decide
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -158,6 +158,7 @@ REASON_CAUSES: dict[str, Cause] = {
     "audience_missing": Cause.CONFIGURATION,
     "audience_empty": Cause.CONFIGURATION,
     "invalid_content": Cause.CONTENT,
+    "invalid_address": Cause.CONTENT,  # an address the audience refuses (sign-up)
     "invalid_media": Cause.CONTENT,
     "media_unreachable": Cause.CONTENT,
     "invalid_link": Cause.CONTENT,
@@ -362,6 +363,11 @@ class Adapter:
         self.account = account
         self.settings = settings
         self.session = session or requests.Session()
+
+    @staticmethod
+    def render(post: Post, options: Mapping[str, Any] | None = None) -> Rendered:
+        """The post as this platform gets it: the channel module's `render`, for previews."""
+        raise NotImplementedError
 
     def validate(self, post: Post) -> list[Problem]:
         """Return every rule of the platform that `post` breaks (empty when it may go out)."""

@@ -108,6 +108,8 @@ def subscriber_hash(email: str) -> str:
 class NewsletterAdapter(Adapter):
     """Send posts as Mailchimp campaigns to one audience, optionally segmented by municipality."""
 
+    render = staticmethod(render)  # the same function previews use
+
     platform = "newsletter"
     label = "Nyhedsbrev (Mailchimp)"
 

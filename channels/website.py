@@ -123,6 +123,8 @@ def _gmt(value: datetime) -> str:
 class WebsiteAdapter(Adapter):
     """Publish articles and events to a WordPress site as posts."""
 
+    render = staticmethod(render)  # the same function previews use
+
     platform = "website"
     label = "Website (WordPress)"
 

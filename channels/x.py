@@ -29,6 +29,7 @@ import os
 import re
 import time
 import unicodedata
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -48,6 +49,7 @@ from channels.base import (
     Post,
     Problem,
     Published,
+    Rendered,
 )
 from channels.x_errors import error_from_response, transport_error
 from channels.x_text import MAX_WEIGHTED_LENGTH, find_urls, weighted_length
@@ -119,8 +121,23 @@ def expanded_text(tweet: dict[str, Any]) -> str:
     return html.unescape(text)  # X escapes &, < and > in returned text
 
 
+def render(post: Post, options: Mapping[str, Any] | None = None) -> Rendered:
+    """The X post as it goes out: the text with the link at its end (X makes a card of it).
+
+    `length` is X's weighted count (a link counts 23); `limit` the account's maximum.
+    """
+    text = post.text.strip()
+    if post.link and post.link not in text:
+        text = f"{text}\n\n{post.link}" if text else post.link
+    limit = int((options or {}).get("max_weighted_length", MAX_WEIGHTED_LENGTH))
+    return Rendered(text=text, images=tuple(post.media), length=weighted_length(text),
+                    limit=limit)
+
+
 class XAdapter(Adapter):
     """Publish short posts with up to four images to one X account."""
+
+    render = staticmethod(render)  # the same function previews use
 
     platform = "x"
     label = "X"
@@ -165,10 +182,7 @@ class XAdapter(Adapter):
         return self.client
 
     def _text(self, post: Post) -> str:
-        text = post.text.strip()
-        if post.link and post.link not in text:
-            text = f"{text}\n\n{post.link}" if text else post.link
-        return text
+        return render(post, self.account.options).text
 
     # validate -----------------------------------------------------------------------------
 

@@ -37,11 +37,17 @@ def lang() -> str:
     return str(get_locale() or "da")
 
 
+# One way of writing a moment per language, everywhere (pages, mails, tables), in the
+# organisation's zone: "lør. 28. nov. 2026 kl. 14.30" / "Sat 28 Nov 2026 at 14:30".
+DATETIME_FORMATS = {"da": "EEE d. MMM y 'kl.' HH.mm", "en": "EEE d MMM y 'at' HH:mm"}
+
+
 def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
-    """Format a UTC instant in the organisation's zone for the current locale."""
+    """Format a UTC instant in the organisation's zone for the current locale (`fmt` is kept
+    for callers; every moment is written the one way the language uses)."""
     if value is None:
         return ""
-    return format_datetime(value, fmt)
+    return str(format_datetime(value, DATETIME_FORMATS.get(lang(), DATETIME_FORMATS["da"])))
 
 
 def init_app(app: Flask, settings: Settings) -> None:

@@ -8,6 +8,7 @@ import drafts.models  # noqa: F401  (registers the tables)
 import drafts.suggestions  # noqa: F401  (activity suggestions, public form counts)
 import drafts.tracking  # noqa: F401  (tracked share links)
 import schedules.models  # noqa: F401
+import schedules.plan  # noqa: F401  (posting plan, quiet periods, calendar feeds)
 from drafts.models import Base
 
 metadata = Base.metadata

@@ -23,6 +23,7 @@ from drafts import service
 from drafts.models import ChannelAccount, Draft
 from drafts.states import Status, audit, transition
 from schedules.models import Delivery, DeliveryStatus, HeldReason
+from schedules.slots import quiet_periods_for
 
 Actor = tuple[str, int | None, str]
 SYSTEM: Actor = ("system", None, "scheduler")
@@ -89,6 +90,9 @@ def schedule_draft(
     when = due_at or draft.desired_at or now
     if when.tzinfo is None:
         raise ScheduleError("due time must be timezone-aware (UTC)")
+    quiet = quiet_periods_for(session, draft, when)
+    if quiet:
+        raise ScheduleError(f"quiet period: {quiet[0].title}")
     transition(session, draft, "schedule", actor=actor, now=now)
     existing = {d.account_id for d in active_deliveries(session, draft)}
     created = [

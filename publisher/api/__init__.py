@@ -74,6 +74,7 @@ def init_app(app: Flask) -> None:
         deliveries,
         drafts,
         media,
+        plan,
         reference,
         suggestions,
     )

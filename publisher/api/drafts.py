@@ -276,8 +276,9 @@ def post_transition(headers: dict[str, Any], data: dict[str, Any], draft_id: int
         perform(db, draft, action, user=user, actor=actor(), now=now(), note=note)
     except ActionRefused as exc:
         db.rollback()
+        extra = {"problems": [p.as_dict(lang()) for p in exc.problems]} if exc.problems else {}
         return problem(exc.status, exc.message("en") if lang() == "en" else exc.message("da"),
-                       code=exc.code, current_status=draft.status)
+                       code=exc.code, current_status=draft.status, **extra)
     except InvalidTransition:
         db.rollback()
         actions = present.actions_for(user, draft)

@@ -23,6 +23,8 @@ def channel_settings(settings: Settings, row: ChannelAccount) -> ChannelSettings
     """Process-wide settings for the row's platform; an account may name its own base URL."""
     options = dict(row.options or {})
     base = options.pop("base_url", None) or getattr(settings, BASE_URL_SETTING[row.platform])
+    if settings.demo_mode:  # the demo's images live on 127.0.0.1, which the sandbox can fetch
+        options.setdefault("allow_private_media_urls", True)
     return ChannelSettings(
         base_url=str(base),
         timeout=settings.channel_timeout,

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from drafts import service
-from drafts.approval_decisions import Outcome, decide, lock_draft
+from drafts.approval_decisions import DecisionRefused, Outcome, decide, lock_draft
 from drafts.approval_timing import is_held, release
 from drafts.approvals import (
     ApprovalRequest,
@@ -40,6 +40,7 @@ from drafts.approvals import (
 from drafts.models import Approver, ChannelAccount, Draft
 from drafts.states import Status, audit, transition
 from publisher.flows import notices
+from publisher.flows.firstday import published, rules
 from schedules.outbox import ScheduleError, schedule_draft, withdraw
 
 Actor = tuple[str, int | None, str]
@@ -71,15 +72,18 @@ def accounts_for(session: Session, draft: Draft) -> list[ChannelAccount]:
 
 def send_for_approval(session: Session, draft: Draft, *, actor: Actor, requested_by: str,
                       now: datetime) -> list[ApprovalRequest]:
-    """Send the draft to its approvers (again); raise PolicyError / FlowRefused, change nothing."""
+    """Send the draft to its approvers (again); raise PolicyError / FlowRefused /
+    rules.NotReady (a platform would refuse it, or its time has passed), change nothing."""
     if draft.status not in (Status.DRAFT, Status.IN_REVIEW, Status.REJECTED):
         raise FlowRefused(draft.status)
+    rules.ensure_ready(session, notices.settings(), draft, now)
     row = ensure_policy_row(session, draft, now, actor[2])
     policy = Policy.of(row)
     approvers, problems = resolve_approvers(session, draft, policy)
     if problems:
         raise PolicyError(problems)
     row.held_at = None
+    row.asked_at = now  # the deadline is fitted to the time left from now
     if draft.status == Status.REJECTED:
         transition(session, draft, "reopen", actor=actor, now=now)
     if draft.status == Status.DRAFT:
@@ -142,7 +146,11 @@ def follow_up(session: Session, outcome: Outcome, now: datetime) -> None:
 
 def decide_by_link(session: Session, request: ApprovalRequest, decision: Decision | str,
                    comment: str, now: datetime) -> Outcome:
-    """Record an approver's decision and everything it sets off (no commit)."""
+    """Record an approver's decision and everything it sets off (no commit). Withdrawing or
+    rejecting once any delivery is live is refused (DecisionRefused "live")."""
+    if Decision(decision) in (Decision.WITHDRAWN, Decision.REJECT) and \
+            published.live_count(session, request.draft_id):
+        raise DecisionRefused("live")
     outcome = decide(session, request, decision, comment, now)
     if outcome.changed:
         follow_up(session, outcome, now)
@@ -166,6 +174,7 @@ def admin_approve(session: Session, draft: Draft, now: datetime, actor: Actor) -
         raise FlowRefused("outside_approvers")
     if draft.status not in (Status.DRAFT, Status.IN_REVIEW):
         raise FlowRefused(draft.status)
+    rules.ensure_ready(session, notices.settings(), draft, now)
     transition(session, draft, "approve", actor=actor, now=now)
     audit(session, action="approved_without_outside_approver", actor=actor, now=now,
           draft=draft, details={"policy": Mode.NONE.value})
@@ -221,7 +230,7 @@ def on_content_changed(session: Session, draft: Draft, now: datetime) -> None:
     try:
         send_for_approval(session, draft, actor=SYSTEM, now=now,
                           requested_by=voided[0].requested_by)
-    except (PolicyError, FlowRefused) as exc:
+    except (PolicyError, FlowRefused, rules.NotReady) as exc:
         audit(session, action="approval_not_requested", actor=SYSTEM, now=now, draft=draft,
               details={"reason": str(exc)})
         notices.notify_secretariat(session, draft, "not_asked", now, who=str(exc))

@@ -29,3 +29,6 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(public_forms.bp)
     app.register_blueprint(suggestions_admin.bp)
+    from publisher.web import calendar_views  # the calendar and the posting plan
+
+    app.register_blueprint(calendar_views.bp)

@@ -29,6 +29,7 @@ from publisher.auth import actor, admin_required
 from publisher.db import get_session
 from publisher.flows import approval
 from publisher.flows.approval_status import status_of
+from publisher.flows.firstday import rules
 from publisher.flows.manage.policy import set_policy
 from publisher.i18n import lang
 from publisher.web.approval_forms import (
@@ -117,6 +118,9 @@ def send(id: int) -> Any:
     except PolicyError as exc:
         db.rollback()
         return _page(draft, 422, send_problems=[p.message(lang()) for p in exc.problems])
+    except rules.NotReady as exc:
+        db.rollback()
+        return _page(draft, 422, send_problems=[p.message(lang()) for p in exc.problems])
     except approval.FlowRefused as exc:
         db.rollback()
         flash(_refused(exc.code), "error")
@@ -195,6 +199,9 @@ def approve(id: int) -> Any:
     db, draft = get_session(), _draft(id)
     try:
         approval.admin_approve(db, draft, datetime.now(UTC), actor())
+    except rules.NotReady as exc:
+        db.rollback()
+        return _page(draft, 422, send_problems=[p.message(lang()) for p in exc.problems])
     except approval.FlowRefused as exc:
         db.rollback()
         flash(_refused(exc.code), "error")

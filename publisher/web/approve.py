@@ -36,6 +36,9 @@ from publisher.auth import public
 from publisher.config import Settings
 from publisher.db import get_session
 from publisher.flows import approval
+from publisher.flows.delivery_views import deliveries_of
+from publisher.flows.firstday import published
+from publisher.flows.firstday.changes import changes_since
 from publisher.flows.notices import channel_views
 from publisher.web.approve_text import (
     decision_text,
@@ -137,6 +140,8 @@ def _render(request_row: ApprovalRequest, token: str, status: int = 200, **extra
         may_decide=not stale and draft.status not in (Status.PUBLISHED, Status.CANCELLED,
                                                       Status.REJECTED),
         max_comment=MAX_COMMENT, comment="", errors={},
+        changes=changes_since(request_row.snapshot or {}, draft) if stale else [],
+        progress=published.progress(deliveries_of(db, draft)),
     )
     context.update(extra)
     with force_locale(_locale(request_row)):

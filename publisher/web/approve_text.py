@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
@@ -12,6 +11,9 @@ from sqlalchemy.orm import Session
 from drafts.approval_timing import is_held
 from drafts.approvals import ApprovalRequest, Decision, Policy, Rule, current_requests
 from drafts.states import Status
+from publisher.flows.delivery_views import deliveries_of
+from publisher.flows.firstday import published
+from publisher.i18n import local_datetime
 from publisher.web import labels
 
 # History entries of the approval flow (the other events come from publisher.web.labels).
@@ -39,15 +41,13 @@ APPROVAL_EVENTS: dict[str, Any] = {
 
 
 # A long, readable time without seconds or zone name (the pages say "Copenhagen time").
-LONG_TIME = {"da": "EEEE 'den' d. MMMM y 'kl.' HH.mm", "en": "EEEE d MMMM y 'at' HH:mm"}
 
 
 def long_time(value: Any) -> str:
     """A UTC instant as a long Copenhagen time in the current language."""
     if value is None:
         return ""
-    language = getattr(get_locale(), "language", "da")
-    return str(format_datetime(value, LONG_TIME.get(language, LONG_TIME["da"])))
+    return local_datetime(value)
 
 
 def event_detail(action: str, details: dict[str, Any]) -> str:
@@ -87,6 +87,9 @@ def refused_text(code: str) -> str:
         "already_decided": _("You have already answered, so this answer was not recorded. Ask "
                              "the secretariat if you have changed your mind."),
         "comment_required": _("Write a comment before you send it."),
+        "live": _("It is already published on one or more channels, so the approval can no "
+                  "longer be withdrawn and it can no longer be rejected here. Contact the "
+                  "secretariat if it must be removed."),
     }.get(code, _("That is not possible now."))
 
 
@@ -101,6 +104,9 @@ def what_next(session: Session, request: ApprovalRequest, policy: Policy) -> str
     draft = request.draft
     if draft.status == Status.PUBLISHED:
         return _("It has been published.")
+    done = published.progress(deliveries_of(session, draft))
+    if done is not None and done.published:
+        return _("Published on %(n)s of %(total)s channels.", n=done.published, total=done.total)
     if draft.status == Status.CANCELLED:
         return _("The draft has been cancelled. Nothing will be published.")
     decision = request.decision

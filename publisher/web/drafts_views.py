@@ -33,7 +33,7 @@ from drafts.states import (
     Status,
     allowed_actions,
 )
-from drafts.validation import clean_draft_input
+from drafts.validation import clean_draft_input, parse_moment
 from publisher.auth import actor
 from publisher.config import Settings
 from publisher.db import get_session
@@ -44,6 +44,7 @@ from publisher.flows.delivery_views import (
     deliveries_of,
     delivery_problem,
 )
+from publisher.flows.firstday import deadlines, published, rules
 from publisher.i18n import lang
 from publisher.web import forms, history, labels, queue_filters
 from publisher.web.preview import previews, unsaved_draft
@@ -93,7 +94,7 @@ def queue() -> Any:
     context: dict[str, Any] = dict(
         q=q, municipalities=municipalities, initiatives=initiatives, drafts=[], total=0,
         pages=1, statuses=list(Status), kinds=list(Kind), sort_keys=queue_filters.SORT_KEYS,
-        editable=_editable,
+        editable=_editable, progress=published.progress, holds={},
     )
     if q.problems:
         return render_template("drafts/queue.html", **context), 400
@@ -112,7 +113,8 @@ def queue() -> Any:
     drafts = list(db.scalars(stmt))
     context.update(drafts=drafts, total=total, pages=pages,
                    deliveries=deliveries_by_draft(db, [d.id for d in drafts]),
-                   notes=approver_notes(db, drafts))
+                   notes=approver_notes(db, drafts), progress=published.progress,
+                   holds=deadlines.holds_of(db, [d.id for d in drafts]))
     return render_template("drafts/queue.html", **context)
 
 
@@ -177,6 +179,7 @@ def _render_form(draft: Draft | None, values: dict[str, Any], problems: list[Pro
         initiatives=_initiative_choices(db, _user(), draft),
         kinds=list(Kind), folds=_folds(values),
         previews=previews(unsaved_draft(values)),
+        **_compose_checks(draft, values),
         max_mb=format_decimal(round(settings.max_upload_bytes / 1024 / 1024, 1)),
         min_side=settings.min_image_side, images_per_draft=settings.images_per_draft,
         previewed=False, uploads_lost=False,
@@ -184,6 +187,35 @@ def _render_form(draft: Draft | None, values: dict[str, Any], problems: list[Pro
     context.update(_posted_media(draft))
     context.update(extra)
     return render_template("drafts/form.html", **context), status
+
+
+def _compose_checks(draft: Draft | None, values: dict[str, Any]) -> dict[str, Any]:
+    """The platform rules the draft as typed breaks, per chosen channel (shown by each preview),
+    and the approval deadline that would apply if it were sent for approval now.
+
+    New images are only known once saved, so a new draft is checked with the images it has."""
+    db, now = get_session(), datetime.now(UTC)
+    unsaved = unsaved_draft(values)
+    unsaved.desired_at, _problem = parse_moment(
+        str(values.get("desired_at") or ""), _settings().zone,
+        int(values["desired_at_fold"]) if str(values.get("desired_at_fold")) in ("0", "1")
+        else None, "desired_at")
+    if draft is not None:
+        unsaved.id, unsaved.initiative_id = draft.id, draft.initiative_id
+    chosen = [str(c) for c in values.get("channels") or []]
+    unsaved.channels = chosen
+    slugs = set(values.get("municipalities") or [])
+    unsaved.municipalities = [m for m in _municipality_choices(db, draft) if m.slug in slugs]
+    removed = ({int(v) for v in request.form.getlist("remove_media") if v.isdigit()}
+               if request.method == "POST" else set())
+    kept = [m for m in (draft.media if draft is not None else []) if m.id not in removed]
+    found = rules.check_draft(db, _settings(), unsaved, media=kept)
+    deadline = deadlines.deadline_if_sent(db, unsaved, now, str(values.get("initiative") or ""))
+    late = rules.time_problem(unsaved.desired_at, now)
+    if unsaved in db:  # never saved from here
+        db.expunge(unsaved)
+    return {"checks": rules.by_channel(found), "deadline_if_sent": deadline,
+            "time_passed": late is not None}
 
 
 def _posted_media(draft: Draft | None) -> dict[str, Any]:
@@ -329,13 +361,22 @@ def _actions(draft: Draft) -> list[str]:
 def _render_detail(draft: Draft, status: int = 200) -> Any:
     db = get_session()
     events = history.events_for(db, draft.id)
+    deliveries = deliveries_of(db, draft)
     return render_template(
         "drafts/detail.html", draft=draft, events=events,
         who=history.actor_namer(db, events), describe=history.describe,
         body_html=Markup(render_markdown(draft.body)),  # sanitised by render_markdown
         previews=previews(draft, list(draft.channels or [])), actions=_actions(draft),
+        checks=rules.by_channel(rules.check_draft(db, _settings(), draft))
+        if _editable(draft) else {},
+        deadline_if_sent=deadlines.deadline_if_sent(db, draft, datetime.now(UTC))
+        if "submit" in _actions(draft) else None,
+        time_passed=rules.time_problem(draft.desired_at, datetime.now(UTC)) is not None
+        and _editable(draft),
+        hold=deadlines.hold_of(db, draft),
         may_edit=_user().may_edit(draft) and _editable(draft),
-        deliveries=deliveries_of(db, draft), delivery_problem=delivery_problem,
+        deliveries=deliveries, delivery_problem=delivery_problem,
+        progress=published.progress(deliveries),
     ), status
 
 

@@ -34,6 +34,8 @@ def draft_raw(form: MultiDict[str, str]) -> dict[str, Any]:
         fold = form.get(name + "_fold")
         if fold in ("0", "1"):
             raw[name + "_fold"] = fold
+    if form.get("publish_now"):  # the explicit choice: no time, out as soon as approved
+        raw["desired_at"], raw["publish_now"] = "", "1"
     raw["variants"] = {
         c: form.get(f"variant_{c}", "") for c in CHANNEL_NAMES
         if form.get(f"variant_{c}", "").strip()

@@ -122,6 +122,14 @@ def _labeller(mapping: Mapping[str, Any]) -> Callable[[str | None], str]:
     return lambda key: label(mapping, key)
 
 
+def change_label(field: str) -> str:
+    """A changed field's name: a field label, or "Text for Instagram" for a channel text."""
+    if field.startswith("variant:"):
+        channel = field.split(":", 1)[1]
+        return str(_l("Text for %(channel)s", channel=label(CHANNEL_LABELS, channel)))
+    return label(FIELD_LABELS, field)
+
+
 def init_app(app: Flask) -> None:
     """Make the label functions available in every template."""
     from publisher.web.approve_text import APPROVAL_EVENTS  # the approval flow's history words
@@ -135,4 +143,5 @@ def init_app(app: Flask) -> None:
         action_label=_labeller(ACTION_LABELS),
         event_label=_labeller(EVENT_LABELS),
         field_label=_labeller(FIELD_LABELS),
+        change_label=change_label,
     )
