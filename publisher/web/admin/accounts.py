@@ -18,7 +18,7 @@ from drafts.models import ChannelAccount
 from publisher.auth import actor, admin_required
 from publisher.config import ConfigError, account_credentials, current_settings
 from publisher.db import get_session
-from publisher.flows.manage.accounts import test_account
+from publisher.flows.manage.accounts import OPTIONS, test_account, update_account
 from publisher.i18n import lang
 from publisher.web.admin.common import (
     FormReader,
@@ -85,15 +85,43 @@ def _read(db: Session, account: ChannelAccount | None) -> tuple[dict[str, Any], 
     return values, form.errors
 
 
+def _option_rows(account: ChannelAccount | None, posted: dict[str, Any] | None = None,
+                 errors: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The platform's settings as form rows: name, label, kind, value, error."""
+    if account is None:
+        return []
+    current = {**(account.options or {}), **(posted or {})}
+    return [{"name": key, "label": option.label(lang()), "kind": option.kind,
+             "value": current.get(key), "error": (errors or {}).get(f"opt_{key}", "")}
+            for key, option in OPTIONS.get(account.platform, {}).items()]
+
+
+def _posted_options(platform: str) -> dict[str, Any]:
+    """The settings form's values: an empty text removes a setting, a box unticked is false."""
+    found: dict[str, Any] = {}
+    for key, option in OPTIONS.get(platform, {}).items():
+        raw = (request.form.get(f"opt_{key}") or "").strip()
+        if option.kind == "boolean":
+            found[key] = request.form.get(f"opt_{key}") == "yes"
+        elif not raw:
+            found[key] = None
+        elif option.kind == "integer":
+            found[key] = int(raw) if raw.isdigit() and len(raw) < 10 else raw
+        else:
+            found[key] = raw
+    return found
+
+
 def _form(account: ChannelAccount | None, values: dict[str, Any],
-          errors: dict[str, str]) -> Any:
+          errors: dict[str, str], **extra: Any) -> Any:
     keys, problem = credential_keys(account.credentials_env if account is not None else "")
     current = account.municipality if account is not None else None
     return show("admin/account_form.html", account=account, values=values, errors=errors,
                 platform_pairs=list(platform_labels().items()),
                 municipalities=municipality_options(get_session(),
                                                                               current),
-                credential_keys=keys, credential_problem=problem)
+                credential_keys=keys, credential_problem=problem,
+                option_rows=extra.get("option_rows", _option_rows(account)))
 
 
 def _conflict(account: ChannelAccount | None, values: dict[str, Any]) -> Any:
@@ -162,6 +190,26 @@ def account_edit(account_id: int) -> Any:
         return _conflict(account, values)
     flash(_("The account %(name)s was saved.", name=account.name), "success")
     return redirect(url_for("admin.accounts"))
+
+
+@bp.post("/accounts/<int:account_id>/settings")
+@admin_required
+def account_settings(account_id: int) -> Any:
+    """Save the platform settings of an account (the same rules as PATCH /api/v1/accounts)."""
+    db = get_session()
+    account = _get(db, account_id)
+    posted = _posted_options(account.platform)
+    problems = update_account(db, account, now=datetime.now(UTC), actor=actor(),
+                              options=posted)
+    if problems:
+        db.rollback()
+        errors = {"opt_" + p.field.removeprefix("options."): p.message(lang()) for p in problems}
+        values: dict[str, Any] = {n: getattr(account, n) for n in FIELDS}
+        values["municipality_id"] = str(account.municipality_id or "")
+        return _form(account, values, errors, option_rows=_option_rows(account, posted, errors))
+    db.commit()
+    flash(_("The account %(name)s was saved.", name=account.name), "success")
+    return redirect(url_for("admin.account_edit", account_id=account.id), 303)
 
 
 @bp.post("/accounts/<int:account_id>/active")
