@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from drafts.content import render_markdown
 from drafts.localtime import is_ambiguous
-from drafts.models import Draft, Initiative, Kind, Municipality, User
+from drafts.models import CHANNEL_NAMES, Draft, Initiative, Kind, Municipality, User
 from drafts.service import NotEditable, create_draft, update_draft
 from drafts.states import (
     EDITABLE,
@@ -44,6 +44,7 @@ from publisher.flows.delivery_views import (
     deliveries_of,
     delivery_problem,
 )
+from publisher.flows.plan.plan import next_free_slots
 from publisher.i18n import lang
 from publisher.web import forms, history, labels, queue_filters
 from publisher.web.preview import previews, unsaved_draft
@@ -180,6 +181,9 @@ def _render_form(draft: Draft | None, values: dict[str, Any], problems: list[Pro
         max_mb=format_decimal(round(settings.max_upload_bytes / 1024 / 1024, 1)),
         min_side=settings.min_image_side, images_per_draft=settings.images_per_draft,
         previewed=False, uploads_lost=False,
+        free_slots=next_free_slots(db, [c for c in CHANNEL_NAMES if c in values.get("channels", [])]
+                                   or list(CHANNEL_NAMES), datetime.now(UTC), settings.zone,
+                                   ignore=draft.id if draft is not None else None),
     )
     context.update(_posted_media(draft))
     context.update(extra)
