@@ -316,7 +316,8 @@ def list_calendar(args: dict[str, Any]) -> Any:
     )
     if q.problems:
         return _field_problems([(name, code) for name, code, _v in q.problems])
-    return [_item(it) for it in cal.items_between(db, start, end, q, current_settings().zone)]
+    items, _counts = cal.items_between(db, start, end, q, current_settings().zone)
+    return [_item(it) for it in items]
 
 
 @bp.route("/calendar/items/<int:id>/move", methods=["POST"], tags=["calendar"])

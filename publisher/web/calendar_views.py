@@ -55,6 +55,9 @@ bp.record_once(
 )
 
 WEEKDAYS = [0, 1, 2, 3, 4, 5, 6]
+# A month cell shows this many items and then "N more" (linking to the week): a day with sixty
+# items is read in the week view, and the month view stays as fast as a queue page.
+MONTH_CELL_LIMIT = 6
 
 
 def _user() -> User:
@@ -105,7 +108,10 @@ def calendar() -> Any:
         request.args, _today(), {m.slug for m in municipalities}, {i.slug for i in initiatives}
     )
     first, last = cal.span(q)
-    items = [] if q.problems else cal.items_between(db, first, last, q, zone)
+    cell_limit = MONTH_CELL_LIMIT if q.view == "month" else 0
+    items, counts = (
+        ([], {}) if q.problems else cal.items_between(db, first, last, q, zone, per_day=cell_limit)
+    )
     quiet = plan.quiet_periods(db, cal.local_midnight(first, zone))
     quiet = [p for p in quiet if p.starts_at < cal.local_midnight(last + timedelta(days=1), zone)]
     context = dict(
@@ -128,9 +134,25 @@ def calendar() -> Any:
         problem_text=problem_text,
         trouble=cal.TROUBLE,
         may_move=_user().may_create(),
+        words=_words(),
+        cell_limit=cell_limit,
+        counts=counts,
     )
     status = 400 if q.problems else 200
     return render_template("calendar/page.html", **context), status
+
+
+def _words() -> dict[str, Any]:
+    """Labels and URL prefixes for the items, translated and built once per page."""
+    shown = {k: str(v) for k, v in labels.STATUS_LABELS.items()}
+    shown.update({k: str(labels.DELIVERY_STATUS_LABELS[k]) for k in cal.TROUBLE})
+    return {
+        "shown": shown,
+        "channels": {k: str(v) for k, v in labels.CHANNEL_LABELS.items()},
+        "detail_prefix": url_for("drafts.detail", id=1)[: -len("1")],
+        "move_prefix": url_for("calendar.move_form", id=1)[: -len("1/move")],
+        "move": _("Move"),
+    }
 
 
 def _quiet_on(periods: list[Any], zone: Any) -> Any:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from drafts.content import render_markdown
 from drafts.localtime import is_ambiguous
-from drafts.models import Draft, Initiative, Kind, Municipality, User
+from drafts.models import CHANNEL_NAMES, Draft, Initiative, Kind, Municipality, User
 from drafts.service import NotEditable
 from drafts.states import (
     EDITABLE,
@@ -46,6 +46,7 @@ from publisher.flows.delivery_views import (
 from publisher.flows.editing import create_draft, edit_draft
 from publisher.flows.firstday import deadlines, published, rules
 from publisher.flows.manage.media import chosen_files, store_uploads
+from publisher.flows.plan.plan import next_free_slots
 from publisher.flows.security.uploads import sweep_unreferenced
 from publisher.i18n import lang
 from publisher.security import large_body
@@ -180,6 +181,9 @@ def _render_form(draft: Draft | None, values: dict[str, Any], problems: list[Pro
         max_mb=format_decimal(round(settings.max_upload_bytes / 1024 / 1024, 1)),
         min_side=settings.min_image_side, images_per_draft=settings.images_per_draft,
         previewed=False, uploads_lost=False,
+        free_slots=next_free_slots(db, [c for c in CHANNEL_NAMES if c in values.get("channels", [])]
+                                   or list(CHANNEL_NAMES), datetime.now(UTC), settings.zone,
+                                   ignore=draft.id if draft is not None else None),
     )
     context.update(_posted_media(draft))
     context.update(extra)
