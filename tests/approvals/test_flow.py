@@ -9,6 +9,7 @@ from drafts.mailbox import OutgoingMail
 from drafts.models import Draft
 from schedules.models import Delivery
 from tests.approvals.helpers import (
+    add_x_account,
     add_approver,
     link_in,
     make_draft,
@@ -36,6 +37,7 @@ def test_the_mailed_link_approves_and_schedules_the_draft(app, db, client, smtp,
 def test_the_page_shows_the_exact_text_per_channel_who_asked_and_the_history(
         app, db, client, smtp, editor):
     chair = add_approver(db, "Rikke Formand")
+    add_x_account(db)
     draft = make_draft(db, editor, channels=["facebook", "x"],
                        variants={"x": "Kort tekst til X #koncert"})
     send(app, db, draft, editor)

@@ -1,7 +1,7 @@
 """approvals: when the approvers were asked (deadline fits the time left), and what they saw
 
 Revision ID: 0010
-Revises: 0003
+Revises: 0007
 Create Date: 2026-11-28 10:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import drafts.models
 
 revision = "0010"
-down_revision = "0003"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from channels.base import reason_text
 from drafts.models import CHANNEL_NAMES, ChannelAccount
-from publisher.auth import admin_required
+from publisher.auth import actor, admin_required
 from publisher.config import ConfigError, account_credentials
 from publisher.db import get_session
 from publisher.flows.accounts import check_connection
+from publisher.flows.firstday import paused
 from publisher.i18n import lang
 from publisher.web.admin.common import (
     FormReader,
@@ -96,6 +97,31 @@ def _form(account: ChannelAccount | None, values: dict[str, Any],
                 credential_keys=keys, credential_problem=problem)
 
 
+# Settings a newsletter (Mailchimp) account needs to send a campaign (channels/newsletter.py).
+NEWSLETTER_OPTIONS = ("from_name", "reply_to", "list_id", "merge_field")
+
+
+def _apply_options(account: ChannelAccount) -> list[str]:
+    """Copy the newsletter settings from the form into the account's options; the names that
+    changed. Other platforms have none of these fields."""
+    if account.platform != "newsletter":
+        return []
+    options = dict(account.options or {})
+    changed = []
+    for name in NEWSLETTER_OPTIONS:
+        if name not in request.form:
+            continue
+        value = (request.form.get(name) or "").strip()[:200]
+        if str(options.get(name) or "") != value:
+            changed.append(name)
+            if value:
+                options[name] = value
+            else:
+                options.pop(name, None)
+    account.options = options
+    return changed
+
+
 def _conflict(account: ChannelAccount | None, values: dict[str, Any]) -> Any:
     get_session().rollback()
     message = _duplicate_message(values["platform"], values["external_id"])
@@ -153,14 +179,20 @@ def account_edit(account_id: int) -> Any:
     changed = [n for n in FIELDS if getattr(account, n) != values[n]]
     for name in changed:
         setattr(account, name, values[name])
+    options_changed = _apply_options(account)
     try:
-        if changed:
+        if changed or options_changed:
             record(db, "account.updated", account_id=account.id, platform=account.platform,
-                   changed=changed)
+                   changed=changed + options_changed)
+        resumed = paused.resume(db, account, datetime.now(UTC), actor()) if (
+            changed or options_changed) else []
         db.commit()
     except IntegrityError:
         return _conflict(account, values)
     flash(_("The account %(name)s was saved.", name=account.name), "success")
+    if resumed:
+        flash(_("%(n)s deliveries that waited for this fix go out again now.", n=len(resumed)),
+              "success")
     return redirect(url_for("admin.accounts"))
 
 
