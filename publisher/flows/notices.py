@@ -197,6 +197,29 @@ def _delivery_mail(session: Any, delivery: Delivery, kind: str, now: datetime) -
                        comment_label=_l("Technical detail"))
 
 
+def _configuration_mail(session: Any, delivery: Delivery, now: datetime) -> None:
+    """Once per account and outage: the account's setup stops every delivery to it."""
+    from publisher.flows.firstday import paused
+
+    account = delivery.account
+    if paused.already_told(session, account):
+        return
+
+    def subject() -> str:
+        return _("Publishing to %(account)s waits for a fix", account=account.name)
+
+    def line() -> str:
+        return _("%(why)s Until then nothing goes out to %(account)s; what is waiting goes out "
+                 "once the account is saved with the fix.",
+                 why=delivery_problem(delivery, _lang()), account=account.name)
+
+    link = f"{current_settings().base_url.rstrip('/')}/admin/accounts/{account.id}"
+    for to in secretariat(session):
+        queue_template(session, "notice", to, now, subject, None, kind=paused.notice_kind(account),
+                       line=line, comment=delivery.last_error_detail[:500], link=link,
+                       comment_label=_l("Technical detail"))
+
+
 def _token_mail(session: Any, account: ChannelAccount, kind: str, now: datetime) -> None:
     def subject() -> str:
         if kind == "token_expired":
@@ -213,13 +236,21 @@ def _token_mail(session: Any, account: ChannelAccount, kind: str, now: datetime)
                        comment="", link=link)
 
 
+def _is_configuration(delivery: Delivery) -> bool:
+    from publisher.flows.firstday import paused
+
+    return paused.is_configuration(delivery)
+
+
 def notify_worker_problem(kind: str, subject: Any) -> None:
     """Queue (and, after the commit, send) a mail about a delivery or an account."""
     now = datetime.now(UTC)
     with current_app.extensions["db_sessionmaker"]() as session:
         if isinstance(subject, Delivery):
             delivery = session.get(Delivery, subject.id)
-            if delivery is not None and kind in ("failed", "held"):
+            if delivery is not None and kind == "failed" and _is_configuration(delivery):
+                _configuration_mail(session, delivery, now)
+            elif delivery is not None and kind in ("failed", "held"):
                 _delivery_mail(session, delivery, kind, now)
         elif isinstance(subject, ChannelAccount):
             account = session.get(ChannelAccount, subject.id)

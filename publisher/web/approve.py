@@ -39,6 +39,7 @@ from publisher.flows.delivery_views import deliveries_of
 from publisher.flows.firstday import published
 from publisher.flows.firstday.changes import changes_since
 from publisher.flows.notices import channel_views
+from publisher.web import labels
 from publisher.web.approve_text import (
     decision_text,
     event_detail,
@@ -47,6 +48,7 @@ from publisher.web.approve_text import (
     refused_text,
     what_next,
 )
+from publisher.web.history import SYSTEM_ACTORS
 
 bp = Blueprint("approve", __name__)
 
@@ -118,6 +120,7 @@ def _history(draft: Draft) -> list[dict[str, Any]]:
     return [{"event": e, "text": event_text(e.action),
              "detail": event_detail(e.action, e.details or {}),
              "who": names.get(e.actor_id) if e.actor_type in ("user", "api") and e.actor_id
+             else labels.label(SYSTEM_ACTORS, e.actor_label) if e.actor_type == "system"
              else e.actor_label} for e in events]
 
 

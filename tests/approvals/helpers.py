@@ -36,6 +36,15 @@ def add_approver(db: Session, name: str, municipality: str = "roskilde", role: s
     return approver
 
 
+def add_x_account(db: Session) -> None:
+    """An active X account, so a draft for X can be sent for approval (no account: refused)."""
+    from drafts.models import ChannelAccount
+
+    db.add(ChannelAccount(platform="x", name="@kulturmetropolen", external_id="1",
+                          credentials_env="KMP_X", options={}))
+    db.commit()
+
+
 def make_draft(db: Session, author: User | None, media: list[Any] | None = None,
                **fields: Any) -> Draft:
     """A draft made through the domain service, due in three days unless told otherwise."""

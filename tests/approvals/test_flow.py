@@ -10,6 +10,7 @@ from drafts.models import Draft
 from schedules.models import Delivery
 from tests.approvals.helpers import (
     add_approver,
+    add_x_account,
     link_in,
     make_draft,
     path_of,
@@ -36,6 +37,7 @@ def test_the_mailed_link_approves_and_schedules_the_draft(app, db, client, smtp,
 def test_the_page_shows_the_exact_text_per_channel_who_asked_and_the_history(
         app, db, client, smtp, editor):
     chair = add_approver(db, "Rikke Formand")
+    add_x_account(db)
     draft = make_draft(db, editor, channels=["facebook", "x"],
                        variants={"x": "Kort tekst til X #koncert"})
     send(app, db, draft, editor)

@@ -30,8 +30,12 @@ def test_an_old_link_shows_what_changed_in_the_text(app, client, db, chairs):
     with app.test_request_context():
         draft = db.get(Draft, draft_id)
         approval_flow.send_for_approval(
-            db, draft, actor=("system", None, "test"), requested_by="Sekretariatet",
-            now=datetime.now(UTC))
+            db,
+            draft,
+            actor=("system", None, "test"),
+            requested_by="Sekretariatet",
+            now=datetime.now(UTC),
+        )
         db.commit()  # the mail (and its own link) is attempted here
         request = db.scalars(
             select(ApprovalRequest).where(ApprovalRequest.draft_id == draft_id)

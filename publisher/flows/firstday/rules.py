@@ -182,6 +182,8 @@ def check_channel(
                 continue
             seen.add((problem.field, problem.code))
             configuration = problem.field == "account"
+            if configuration and row is None:
+                continue  # no account at all: said once above, not per missing setting
             da, en = _fix(channel, problem, post)
             if configuration:
                 da += " Indtil det er rettet, venter udgivelsen til denne konto."

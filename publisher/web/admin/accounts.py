@@ -18,6 +18,7 @@ from drafts.models import ChannelAccount
 from publisher.auth import actor, admin_required
 from publisher.config import ConfigError, account_credentials, current_settings
 from publisher.db import get_session
+from publisher.flows.firstday import paused
 from publisher.flows.manage.accounts import OPTIONS, test_account, update_account
 from publisher.i18n import lang
 from publisher.web.admin.common import (
@@ -185,10 +186,14 @@ def account_edit(account_id: int) -> Any:
         if changed:
             record(db, "account.updated", account_id=account.id, platform=account.platform,
                    changed=changed)
+        resumed = paused.resume(db, account, datetime.now(UTC), actor()) if changed else []
         db.commit()
     except IntegrityError:
         return _conflict(account, values)
     flash(_("The account %(name)s was saved.", name=account.name), "success")
+    if resumed:
+        flash(_("%(n)s deliveries that waited for this fix go out again now.", n=len(resumed)),
+              "success")
     return redirect(url_for("admin.accounts"))
 
 
