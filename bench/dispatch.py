@@ -212,9 +212,9 @@ def print_profile(path: Path, top: int, deliveries: int) -> None:
     stats = pstats.Stats(str(path), stream=io.StringIO())
     stats.sort_stats("cumulative")
     rows = []
-    for func in stats.fcn_list[:top]:  # type: ignore[attr-defined]
-        calls, _prim, tottime, cumtime, _callers = stats.stats[func]  # type: ignore[attr-defined]
-        name = f"{Path(func[0]).name}:{func[1]}({func[2]})"
+    for key in stats.fcn_list[:top]:  # type: ignore[attr-defined]
+        calls, _prim, tottime, cumtime, _callers = stats.stats[key]  # type: ignore[attr-defined]
+        name = f"{Path(key[0]).name}:{key[1]}({key[2]})"
         rows.append(f"{cumtime / deliveries * 1000:9.3f} {tottime / deliveries * 1000:9.3f} "
                     f"{calls / deliveries:9.2f}  {name}")
     print(f"profile (worker CPU by thread_time, per delivery; N={deliveries}; {path})")
