@@ -326,7 +326,7 @@ def list_calendar(args: dict[str, Any]) -> Any:
 
 
 @bp.route("/calendar/items/<int:id>/move", methods=["POST"], tags=["calendar"])
-@bp.arguments(MoveSchema)
+@bp.arguments(MoveSchema, example={"date": "2026-06-01", "time": "18:00"})
 @bp.response(200, MoveResultSchema)
 @documented(400, 401, 403, 404, 409, 422)
 @bp.doc(operationId="moveCalendarItem")
@@ -387,7 +387,8 @@ def list_slots() -> Any:
 
 
 @bp.route("/plan/slots", methods=["POST"], tags=["plan"])
-@bp.arguments(SlotInSchema)
+@bp.arguments(SlotInSchema, example={"channel": "facebook", "weekdays": [1, 3],
+                                    "local_time": "09:00", "every_weeks": 1})
 @bp.response(201, SlotSchema)
 @documented(400, 401, 403, 422)
 @bp.doc(operationId="addSlot")
@@ -455,7 +456,8 @@ def list_goals() -> Any:
 
 
 @bp.route("/plan/goals", methods=["PUT"], tags=["plan"])
-@bp.arguments(GoalInSchema)
+@bp.arguments(GoalInSchema, example={"channel": "newsletter", "per_month_min": 2,
+                                    "per_month_max": 4})
 @bp.response(200, GoalSchema)
 @documented(400, 401, 403, 422)
 @bp.doc(operationId="setGoal")
@@ -536,7 +538,8 @@ def list_quiet() -> Any:
 
 
 @bp.route("/quiet-periods", methods=["POST"], tags=["plan"])
-@bp.arguments(QuietInSchema)
+@bp.arguments(QuietInSchema, example={"title": "Kommunalvalg", "first_day": "2025-11-04",
+                                     "last_day": "2025-11-18"})
 @bp.response(201, QuietSchema)
 @documented(400, 401, 403, 422)
 @bp.doc(operationId="addQuietPeriod")
