@@ -199,10 +199,14 @@ class ChannelError(Exception):
         platform_code: str | None = None,
         http_status: int | None = None,
         cause: Cause | None = None,
+        costs_attempt: bool = True,
     ) -> None:
         if reason not in REASONS:
             raise ValueError(f"unknown reason {reason!r}")
         self.cause = cause or REASON_CAUSES[reason]
+        # False for a step that cannot make anything visible (an upload, a term, a draft) and
+        # is found again by lookup: retrying it spends nothing of the publishing budget.
+        self.costs_attempt = costs_attempt
         super().__init__(f"{kind.value}/{reason}: {detail}")
         self.kind = kind
         self.reason = reason
@@ -236,6 +240,26 @@ class Problem:
 
     def message(self, lang: str = "da") -> str:
         return self.message_en if lang == "en" else self.message_da
+
+
+@dataclass(frozen=True)
+class TextRules:
+    """How long a channel's text may be (None: no limit) and how the platform counts it."""
+
+    limit: int | None = None
+    measure: Callable[[str], int] = len
+
+
+@dataclass(frozen=True)
+class MediaRules:
+    """What images a channel takes (None or empty: no rule of the platform's own)."""
+
+    max_images: int | None = None
+    max_bytes: int | None = None
+    mime_types: tuple[str, ...] = ()
+    min_aspect: float | None = None  # width / height
+    max_aspect: float | None = None
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -349,10 +373,12 @@ class ChannelSettings:
 
 
 class Adapter:
-    """Base class for a platform adapter. Subclasses set `platform` and implement the four calls."""
+    """Base class for a platform adapter. Subclasses set `platform` and their rules, and implement
+    the four calls. The rules are read through the channel's row in channels/registry.py."""
 
     platform: ClassVar[str] = ""
-    label: ClassVar[str] = ""
+    text_rules: ClassVar[TextRules] = TextRules()
+    media_rules: ClassVar[MediaRules] = MediaRules()
 
     def __init__(
         self,
@@ -388,3 +414,11 @@ class Adapter:
     def test_connection(self) -> str:
         """Check credentials and ids with a harmless read; return a short description."""
         raise NotImplementedError
+
+    def discard(self, post: Post) -> list[str]:
+        """Remove what a delivery that failed for good left on the platform (never live items).
+
+        Returns what is still there for a person to remove; the ids it removed are dropped from
+        `post.state`, so a later "retry now" starts those steps afresh.
+        """
+        return []

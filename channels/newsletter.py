@@ -111,7 +111,6 @@ class NewsletterAdapter(Adapter):
     render = staticmethod(render)  # the same function previews use
 
     platform = "newsletter"
-    label = "Nyhedsbrev (Mailchimp)"
 
     _client: Any = None
 

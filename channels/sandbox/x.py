@@ -211,9 +211,9 @@ def _view(tweet: dict[str, Any], fields: set[str]) -> dict[str, Any]:
     return data
 
 
-def register(app: Flask, store: Store, faults: Faults) -> None:
-    """Serve the X API v2 subset under /x."""
-    bp = Blueprint("sandbox_x", __name__, url_prefix="/x")
+def register(app: Flask, store: Store, faults: Faults, prefix: str) -> None:
+    """Serve the X API v2 subset under `prefix` (/x)."""
+    bp = Blueprint("sandbox_x", __name__, url_prefix=prefix)
 
     def tweets() -> dict[str, dict[str, Any]]:
         return store.collection(PLATFORM, "tweets")

@@ -18,7 +18,7 @@ from channels.newsletter import NewsletterAdapter
 from channels.registry import CHANNELS
 
 if TYPE_CHECKING:
-    from tests.channels.conftest import RunningSandbox
+    from tests.sandbox_fixtures import RunningSandbox
 
 X_OAUTH = {"consumer_key": "ck", "consumer_secret": "cs", "access_token": "77-at",
            "access_token_secret": "ats"}  # fmt: skip

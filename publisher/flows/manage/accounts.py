@@ -19,6 +19,7 @@ from drafts.models import ChannelAccount
 from drafts.states import audit
 from publisher.config import Settings
 from publisher.flows.accounts import check_connection
+from publisher.flows.firstday import paused
 
 Actor = tuple[str, int | None, str]
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -33,6 +34,11 @@ class Option:
     da: str
     en: str
     description: str
+    label_da: str = ""
+    label_en: str = ""
+
+    def label(self, lang: str = "da") -> str:
+        return self.label_en if lang == "en" else self.label_da
 
 
 def _text(max_len: int, pattern: str | None = None) -> Callable[[Any], bool]:
@@ -52,36 +58,47 @@ def _email(v: Any) -> bool:
 OPTIONS: dict[str, dict[str, Option]] = {
     "newsletter": {
         "from_name": Option("string", _text(100), "Højst 100 tegn.", "At most 100 characters.",
-                            "The sender name subscribers see."),
+                            "The sender name subscribers see.",
+            label_da="Afsendernavn", label_en="Sender name"),
         "reply_to": Option("string", _email, "En e-mailadresse.", "An email address.",
-                           "Where replies to the newsletter go."),
+                           "Where replies to the newsletter go.",
+            label_da="Svar-adresse", label_en="Reply-to address"),
         "list_id": Option("string", _text(64, r"[A-Za-z0-9_-]+"),
                           "Bogstaver, tal, - og _ (højst 64).",
                           "Letters, digits, - and _ (at most 64).",
-                          "The Mailchimp audience (list) id, if not the account's own id."),
+                          "The Mailchimp audience (list) id, if not the account's own id.",
+            label_da="Modtagerliste (audience-id)", label_en="Audience (list) id"),
         "merge_field": Option("string", _text(10, r"[A-Z][A-Z0-9_]*"),
                               "Store bogstaver, tal og _ (højst 10), f.eks. KOMMUNE.",
                               "Capitals, digits and _ (at most 10), e.g. KOMMUNE.",
-                              "The merge field holding the subscriber's municipality."),
+                              "The merge field holding the subscriber's municipality.",
+            label_da="Flettefelt med kommunen", label_en="Merge field holding the municipality"),
         "organisation": Option("string", _text(160), "Højst 160 tegn.",
-                               "At most 160 characters.", "The organisation named in mails."),
+                               "At most 160 characters.", "The organisation named in mails.",
+            label_da="Organisationens navn i mails", label_en="Organisation named in mails"),
         "segment_by_municipality": Option(
             "boolean", lambda v: isinstance(v, bool), "true eller false.", "true or false.",
-            "Send each post only to the subscribers of its municipalities (by merge_field)."),
+            "Send each post only to the subscribers of its municipalities (by merge_field).",
+            label_da="Send kun til modtagere i opslagets kommuner",
+            label_en="Send only to subscribers in the post’s municipalities"),
         "status_if_new": Option(
             "string", lambda v: v in ("subscribed", "pending"), "subscribed eller pending.",
             "subscribed or pending.", "How a new sign-up joins the audience (pending: they "
-            "confirm by mail first)."),
+            "confirm by mail first).",
+            label_da="Nye tilmeldinger (subscribed eller pending)",
+            label_en="New sign-ups (subscribed or pending)"),
     },
     "instagram": {
         "max_hashtags": Option("integer", _whole(0, 30), "Et heltal fra 0 til 30.",
-                               "A whole number from 0 to 30.", "The house limit on hashtags."),
+                               "A whole number from 0 to 30.", "The house limit on hashtags.",
+            label_da="Højst antal hashtags", label_en="Most hashtags"),
     },
     "x": {
         "username": Option("string", _text(15, r"[A-Za-z0-9_]+"),
                            "Bogstaver, tal og _ (højst 15).",
                            "Letters, digits and _ (at most 15).",
-                           "The account's handle, for links to its posts."),
+                           "The account's handle, for links to its posts.",
+            label_da="Brugernavn (uden @)", label_en="Handle (without @)"),
     },
     "facebook": {},
     "website": {},
@@ -143,6 +160,8 @@ def update_account(session: Session, account: ChannelAccount, *, now: datetime, 
         audit(session, action="account.updated", actor=actor, now=now,
               details={"account_id": account.id, "platform": account.platform,
                        "changed": changed})
+        # Deliveries paused for this account's configuration go out again after a fix.
+        paused.resume(session, account, now, actor)
     return []
 
 

@@ -1,7 +1,7 @@
 """reach snapshots rollups and collection plan
 
 Revision ID: 0005
-Revises: 0010
+Revises: 0006
 Create Date: 2026-11-28 10:30:52.175633
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import drafts.models
 
 revision = '0005'
-down_revision = '0010'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
