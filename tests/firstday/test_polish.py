@@ -73,14 +73,23 @@ def test_the_draft_page_shows_how_often_each_share_link_was_clicked(admin_client
 
     draft_id = arrange(db)
     muni = db.query(Municipality).filter_by(slug="roskilde").one()
-    link = TrackedLink(code="abc123", url="https://kulturmetropolen.dk/koncert",
-                       draft_id=draft_id, municipality_id=muni.id, channel="share")
+    link = TrackedLink(
+        code="abc123",
+        url="https://kulturmetropolen.dk/koncert",
+        draft_id=draft_id,
+        municipality_id=muni.id,
+        channel="share",
+    )
     db.add(link)
     db.flush()
-    db.add_all([LinkClick(link_id=link.id, day=date(2026, 11, 27), clicks=4),
-                LinkClick(link_id=link.id, day=date(2026, 11, 28), clicks=3)])
+    db.add_all(
+        [
+            LinkClick(link_id=link.id, day=date(2026, 11, 27), clicks=4),
+            LinkClick(link_id=link.id, day=date(2026, 11, 28), clicks=3),
+        ]
+    )
     db.commit()
     page = admin_client.get(f"/drafts/{draft_id}").get_data(as_text=True)
-    section = page[page.index('id="clicks-heading"'):]
+    section = page[page.index('id="clicks-heading"') :]
     assert "/l/abc123" in section and "Roskilde" in section
     assert "<td>7</td>" in section
