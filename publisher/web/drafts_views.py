@@ -43,8 +43,13 @@ from publisher.flows.delivery_views import (
     deliveries_of,
     delivery_problem,
 )
+<<<<<<< HEAD
 from publisher.flows.editing import InQuietPeriod, create_draft, edit_draft
 from publisher.flows.firstday import deadlines, published, rules
+=======
+from publisher.flows.editing import create_draft, edit_draft
+from publisher.flows.firstday import clicks, deadlines, published, rules
+>>>>>>> firstday
 from publisher.flows.manage.media import chosen_files, store_uploads
 from publisher.flows.plan.plan import next_free_slots
 from publisher.flows.security.uploads import sweep_unreferenced
@@ -387,6 +392,7 @@ def _render_detail(draft: Draft, status: int = 200) -> Any:
         time_passed=rules.time_problem(draft.desired_at, datetime.now(UTC)) is not None
         and _editable(draft),
         hold=deadlines.hold_of(db, draft),
+        share_clicks=clicks.share_clicks(db, draft.id),
         may_edit=_user().may_edit(draft) and _editable(draft),
         deliveries=deliveries, delivery_problem=delivery_problem,
         progress=published.progress(deliveries),
