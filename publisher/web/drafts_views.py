@@ -43,13 +43,8 @@ from publisher.flows.delivery_views import (
     deliveries_of,
     delivery_problem,
 )
-<<<<<<< HEAD
 from publisher.flows.editing import InQuietPeriod, create_draft, edit_draft
-from publisher.flows.firstday import deadlines, published, rules
-=======
-from publisher.flows.editing import create_draft, edit_draft
 from publisher.flows.firstday import clicks, deadlines, published, rules
->>>>>>> firstday
 from publisher.flows.manage.media import chosen_files, store_uploads
 from publisher.flows.plan.plan import next_free_slots
 from publisher.flows.security.uploads import sweep_unreferenced
