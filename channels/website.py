@@ -58,6 +58,7 @@ from channels.base import (
     ChannelError,
     ErrorKind,
     MediaItem,
+    MediaRules,
     Metrics,
     Post,
     Problem,
@@ -142,7 +143,7 @@ class WebsiteAdapter(Adapter):
     render = staticmethod(render)  # the same function previews use
 
     platform = "website"
-    label = "Website (WordPress)"
+    media_rules = MediaRules(mime_types=IMAGE_TYPES)
 
     # -- transport ------------------------------------------------------------------------------
 
@@ -288,9 +289,9 @@ class WebsiteAdapter(Adapter):
         except ChannelError as exc:
             if exc.http_status != 404 or exc.platform_code == "rest_post_invalid_id":
                 raise  # a 404 for the post itself means the post is gone, not the endpoint
+            # No stats endpoint means "no data", which is not the same as nobody reading it.
             return Metrics(
-                {"views": 0, "reach": 0},
-                {"stats": "unavailable", "note": "no stats endpoint", "detail": exc.detail},
+                {}, {"stats": "unavailable", "note": "no stats endpoint", "detail": exc.detail}
             )
         views = int(stats.get("views") or 0)
         visitors = int(stats.get("visitors") or 0)
@@ -456,7 +457,9 @@ class WebsiteAdapter(Adapter):
     ) -> dict[str, Any]:
         rendered = render(post, self.account.options)
         body: dict[str, Any] = {
-            "title": rendered.title,
+            # WordPress shows the title as HTML (`title.rendered`), unfiltered for accounts that
+            # may post unfiltered HTML: send it as text (channels/markup.md).
+            "title": html.escape(rendered.title, quote=False),
             "content": rendered.html or "",
             "status": "draft",
             "slug": self._slug(post),

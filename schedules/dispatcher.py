@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from channels.base import Adapter, Cause, ChannelError, ErrorKind, Post, Published, cause_of
 from drafts.models import Draft, utcnow
-from drafts.states import Status, audit, transition
+from drafts.states import Actor, Status, audit, transition
 from schedules.claim import Claim
 from schedules.models import Attempt, Delivery, DeliveryStatus, HeldReason
 from schedules.posts import AdapterFactory, build_post
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 SessionFactory = Callable[[], Session]
 Notify = Callable[[str, Any], None]
 Clock = Callable[[], datetime]
-WORKER = ("system", None, "worker")
+WORKER: Actor = ("system", None, "worker")
 
 
 class LeaseLost(Exception):
@@ -410,7 +410,7 @@ def _maybe_publish_draft(s: Session, draft_id: int, now: datetime) -> None:
 
 def retry_now(
     session: Session, delivery: Delivery, now: datetime, *, confirmed_absent: bool = False,
-    actor: tuple[str, int | None, str] = WORKER,
+    actor: Actor = WORKER,
 ) -> None:
     """A person's "retry now" after fixing the cause (no commit).
 

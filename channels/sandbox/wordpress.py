@@ -68,8 +68,8 @@ def _user_id(name: str) -> int:
     return 1 + int(hashlib.md5(name.encode()).hexdigest()[:4], 16) % 1000
 
 
-def _root() -> str:
-    return request.host_url.rstrip("/") + "/wordpress"
+def _root(prefix: str) -> str:
+    return request.host_url.rstrip("/") + prefix
 
 
 def _fields() -> dict[str, Any]:
@@ -85,10 +85,10 @@ def _not_allowed(what: str = "create posts") -> Response:
     )
 
 
-def register(app: Flask, store: Store, faults: Faults) -> None:
-    """Serve the sandbox WordPress site under /wordpress."""
+def register(app: Flask, store: Store, faults: Faults, prefix: str) -> None:
+    """Serve the sandbox WordPress site under `prefix` (/wordpress)."""
     site = WordPress(store, faults)
-    bp = Blueprint("sandbox_wordpress", __name__, url_prefix="/wordpress")
+    bp = Blueprint("sandbox_wordpress", __name__, url_prefix=prefix)
 
     def endpoint(*ops: str) -> Callable[[Handler], Handler]:
         """Wrap a handler: base latency, the first matching fault rule, lazy cron."""
@@ -142,8 +142,8 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
         failed = after_commit(rule)
         if failed is not None:
             return failed
-        location = f"{_root()}/wp-json/wp/v2/posts/{post_id}"
-        return ok(site.post_json(post, _root(), edit=True), 201, {"Location": location})
+        location = f"{_root(prefix)}/wp-json/wp/v2/posts/{post_id}"
+        return ok(site.post_json(post, _root(prefix), edit=True), 201, {"Location": location})
 
     @bp.post("/wp-json/wp/v2/posts/<int:post_id>")
     @bp.put("/wp-json/wp/v2/posts/<int:post_id>")
@@ -164,7 +164,7 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
         failed = after_commit(rule)
         if failed is not None:
             return failed
-        return ok(site.post_json(post, _root(), edit=True))
+        return ok(site.post_json(post, _root(prefix), edit=True))
 
     @bp.get("/wp-json/wp/v2/posts/<int:post_id>")
     @endpoint("read")
@@ -177,7 +177,7 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
         post = site.posts.get(str(post_id))
         if post is None or (post["status"] != "publish" and _user() is None):
             return wp_error("rest_post_invalid_id", "Invalid post ID.", 404)
-        return ok(site.post_json(post, _root(), edit=edit))
+        return ok(site.post_json(post, _root(prefix), edit=edit))
 
     @bp.get("/wp-json/wp/v2/posts")
     @endpoint("read")
@@ -210,7 +210,7 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
         total = len(found)
         window = found[(page - 1) * per_page : page * per_page]
         headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(-(-total // per_page))}
-        return ok([site.post_json(p, _root(), edit=edit) for p in window], 200, headers)
+        return ok([site.post_json(p, _root(prefix), edit=edit) for p in window], 200, headers)
 
     @bp.post("/wp-json/wp/v2/media")
     @endpoint("upload")
@@ -266,7 +266,7 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
                 "media_type": "image",
                 "mime_type": mime,
                 "media_details": {"width": 0, "height": 0, "file": name, "sizes": {}},
-                "source_url": f"{_root()}/wp-content/uploads/{name}",
+                "source_url": f"{_root(prefix)}/wp-content/uploads/{name}",
                 "filesize": len(data),
             }
             site.media[str(media_id)] = item
@@ -274,7 +274,7 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
         failed = after_commit(rule)
         if failed is not None:
             return failed
-        location = f"{_root()}/wp-json/wp/v2/media/{media_id}"
+        location = f"{_root(prefix)}/wp-json/wp/v2/media/{media_id}"
         return ok(item, 201, {"Location": location})
 
     @bp.get("/wp-json/wp/v2/media")
@@ -317,10 +317,11 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
                 return wp_error("rest_post_invalid_id", "Invalid post ID.", 404)
             if request.args.get("force") in ("true", "1"):
                 site.posts.pop(str(post_id))
-                answer = {"deleted": True, "previous": site.post_json(post, _root(), edit=True)}
+                previous = site.post_json(post, _root(prefix), edit=True)
+                answer = {"deleted": True, "previous": previous}
             else:
                 post["status"] = "trash"
-                answer = site.post_json(post, _root(), edit=True)
+                answer = site.post_json(post, _root(prefix), edit=True)
         return after_commit(rule) or ok(answer)
 
     @bp.get("/wp-json/wp/v2/<any(categories, tags):taxonomy>")
@@ -369,7 +370,7 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
                 "slug": slug,
                 "taxonomy": TAXONOMIES[taxonomy],
                 "meta": [],
-                "link": f"{_root()}/{base}/{slug}/",
+                "link": f"{_root(prefix)}/{base}/{slug}/",
                 **({"parent": 0} if taxonomy == "categories" else {}),
             }
             site.terms(taxonomy)[str(term_id)] = term
@@ -383,7 +384,7 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
         if user is None:
             return wp_error("rest_not_logged_in", "You are not currently logged in.", 401)
         uid = _user_id(user[0])
-        avatars = {size: f"{_root()}/avatar/{uid}?s={size}" for size in ("24", "48", "96")}
+        avatars = {size: f"{_root(prefix)}/avatar/{uid}?s={size}" for size in ("24", "48", "96")}
         return ok(
             {
                 "id": uid,
@@ -391,7 +392,7 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
                 "slug": sanitize_title(user[0]),
                 "url": "",
                 "description": "",
-                "link": f"{_root()}/author/{sanitize_title(user[0])}/",
+                "link": f"{_root(prefix)}/author/{sanitize_title(user[0])}/",
                 "avatar_urls": avatars,
                 "meta": [],
                 "roles": ["editor"],

@@ -260,14 +260,14 @@ def test_it_fetches_view_counts_that_grow_after_publication(sandbox: Any) -> Non
     assert later.normalised["reach"] <= later.normalised["views"]
 
 
-def test_it_reports_zero_views_honestly_when_the_site_has_no_stats(sandbox: Any) -> None:
+def test_it_reports_no_data_rather_than_zero_when_the_site_has_no_stats(sandbox: Any) -> None:
     adapter = make_adapter(sandbox)
     published = adapter.publish(make_post())
     sandbox.fault(platform="wordpress", op="insights", kind="error", code="rest_no_route")
 
     metrics = adapter.fetch_metrics(published)
 
-    assert metrics.normalised == {"views": 0, "reach": 0}
+    assert metrics.normalised == {}
     assert metrics.raw["stats"] == "unavailable"
 
 
