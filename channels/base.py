@@ -7,7 +7,7 @@ what happened through `ChannelError.kind` and the dispatcher (schedules/) decide
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -50,20 +50,20 @@ REASONS: dict[str, tuple[str, str]] = {
         "The account lacks permission to publish. Grant the permission again on the platform.",
     ),
     "rate_limited": (
-        "Platformen beder os vente lidt (for mange kald). Vi prøver igen automatisk.",
-        "The platform asks us to wait (too many calls). We will try again automatically.",
+        "Platformen bad os vente lidt (for mange kald).",
+        "The platform asked us to wait (too many calls).",
     ),
     "quota_exhausted": (
         "Kontoens daglige kvote for opslag er brugt. Opslaget kan sendes, når kvoten fornyes.",
         "The account's daily posting quota is used up. It can go out when the quota renews.",
     ),
     "platform_unavailable": (
-        "Platformen svarer ikke lige nu. Vi prøver igen automatisk.",
-        "The platform is not answering right now. We will try again automatically.",
+        "Platformen svarede ikke eller svarede med en midlertidig fejl.",
+        "The platform did not answer, or answered with a temporary error.",
     ),
     "outcome_unknown": (
-        "Platformen svarede ikke, efter at opslaget blev sendt. Vi tjekker, om det kom ud.",
-        "The platform did not answer after the post was sent. We are checking whether it went out.",
+        "Platformen svarede ikke, efter at opslaget blev sendt.",
+        "The platform did not answer after the post was sent.",
     ),
     "invalid_content": (
         "Platformen afviser indholdet. Ret teksten eller billederne og prøv igen.",
@@ -106,8 +106,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "The channel is not set up correctly (address or id). Check the settings.",
     ),
     "media_processing": (
-        "Platformen er stadig ved at behandle mediet. Vi prøver igen om lidt.",
-        "The platform is still processing the media. We will try again shortly.",
+        "Platformen var stadig ved at behandle mediet.",
+        "The platform was still processing the media.",
     ),
     "media_failed": (
         "Platformen kunne ikke behandle mediet. Prøv et andet billede.",
@@ -118,8 +118,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "The platform answered with an error we do not recognise. A person needs to look at it.",
     ),
     "not_ready": (
-        "Platformen er ikke klar til at sende endnu (modtagerne beregnes). Vi prøver igen om lidt.",
-        "The platform is not ready to send yet (recipients are being counted). We will retry soon.",
+        "Platformen var ikke klar til at sende (modtagerne blev beregnet).",
+        "The platform was not ready to send (the recipients were being counted).",
     ),
     "sender_missing": (
         "Nyhedsbrevskontoen mangler et afsendernavn — ret det under Administration → Kanalkonti.",
@@ -158,6 +158,7 @@ REASON_CAUSES: dict[str, Cause] = {
     "audience_missing": Cause.CONFIGURATION,
     "audience_empty": Cause.CONFIGURATION,
     "invalid_content": Cause.CONTENT,
+    "invalid_address": Cause.CONTENT,  # an address the audience refuses (sign-up)
     "invalid_media": Cause.CONTENT,
     "media_unreachable": Cause.CONTENT,
     "invalid_link": Cause.CONTENT,
@@ -198,10 +199,14 @@ class ChannelError(Exception):
         platform_code: str | None = None,
         http_status: int | None = None,
         cause: Cause | None = None,
+        costs_attempt: bool = True,
     ) -> None:
         if reason not in REASONS:
             raise ValueError(f"unknown reason {reason!r}")
         self.cause = cause or REASON_CAUSES[reason]
+        # False for a step that cannot make anything visible (an upload, a term, a draft) and
+        # is found again by lookup: retrying it spends nothing of the publishing budget.
+        self.costs_attempt = costs_attempt
         super().__init__(f"{kind.value}/{reason}: {detail}")
         self.kind = kind
         self.reason = reason
@@ -235,6 +240,26 @@ class Problem:
 
     def message(self, lang: str = "da") -> str:
         return self.message_en if lang == "en" else self.message_da
+
+
+@dataclass(frozen=True)
+class TextRules:
+    """How long a channel's text may be (None: no limit) and how the platform counts it."""
+
+    limit: int | None = None
+    measure: Callable[[str], int] = len
+
+
+@dataclass(frozen=True)
+class MediaRules:
+    """What images a channel takes (None or empty: no rule of the platform's own)."""
+
+    max_images: int | None = None
+    max_bytes: int | None = None
+    mime_types: tuple[str, ...] = ()
+    min_aspect: float | None = None  # width / height
+    max_aspect: float | None = None
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -348,10 +373,12 @@ class ChannelSettings:
 
 
 class Adapter:
-    """Base class for a platform adapter. Subclasses set `platform` and implement the four calls."""
+    """Base class for a platform adapter. Subclasses set `platform` and their rules, and implement
+    the four calls. The rules are read through the channel's row in channels/registry.py."""
 
     platform: ClassVar[str] = ""
-    label: ClassVar[str] = ""
+    text_rules: ClassVar[TextRules] = TextRules()
+    media_rules: ClassVar[MediaRules] = MediaRules()
 
     def __init__(
         self,
@@ -362,6 +389,11 @@ class Adapter:
         self.account = account
         self.settings = settings
         self.session = session or requests.Session()
+
+    @staticmethod
+    def render(post: Post, options: Mapping[str, Any] | None = None) -> Rendered:
+        """The post as this platform gets it: the channel module's `render`, for previews."""
+        raise NotImplementedError
 
     def validate(self, post: Post) -> list[Problem]:
         """Return every rule of the platform that `post` breaks (empty when it may go out)."""
@@ -382,3 +414,11 @@ class Adapter:
     def test_connection(self) -> str:
         """Check credentials and ids with a harmless read; return a short description."""
         raise NotImplementedError
+
+    def discard(self, post: Post) -> list[str]:
+        """Remove what a delivery that failed for good left on the platform (never live items).
+
+        Returns what is still there for a person to remove; the ids it removed are dropped from
+        `post.state`, so a later "retry now" starts those steps afresh.
+        """
+        return []

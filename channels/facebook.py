@@ -12,6 +12,7 @@ post with attached photos shows no link preview.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,10 +21,13 @@ from channels.base import (
     Adapter,
     ChannelError,
     ErrorKind,
+    MediaRules,
     Metrics,
     Post,
     Problem,
     Published,
+    Rendered,
+    TextRules,
 )
 from channels.graph import GraphClient, normalise_text, parse_graph_time
 
@@ -43,6 +47,20 @@ def _problem(field: str, code: str, da: str, en: str) -> Problem:
     return Problem(field=field, code=code, message_da=da, message_en=en)
 
 
+def render(post: Post, options: Mapping[str, Any] | None = None) -> Rendered:
+    """The Page post as it goes out: the text, and the link beside it or (with photos) in it.
+
+    A post with attached photos shows no link preview, so the link is added to the message
+    then (unless the text already has it); without photos it goes in the `link` field.
+    """
+    images = tuple(post.media)
+    text = post.text or ""
+    if post.link and images and post.link not in text:
+        text = f"{text}\n\n{post.link}" if text else post.link
+    link = post.link if post.link and not images else None
+    return Rendered(text=text, link=link, images=images, length=len(text), limit=MAX_MESSAGE)
+
+
 def total(value: Any) -> int:
     """A metric value as one number; `*_by_type` and breakdown objects are summed."""
     if isinstance(value, bool) or value is None:
@@ -57,8 +75,12 @@ def total(value: Any) -> int:
 class FacebookAdapter(Adapter):
     """Publish to a Facebook Page."""
 
+    render = staticmethod(render)  # the same function previews use
+
     platform = "facebook"
-    label = "Facebook"
+    text_rules = TextRules(limit=MAX_MESSAGE)
+    media_rules = MediaRules(max_images=MAX_PHOTOS, max_bytes=DEFAULT_MAX_PHOTO_BYTES,
+                             mime_types=PHOTO_TYPES)
 
     # --- validation ----------------------------------------------------------------------
 
@@ -68,11 +90,12 @@ class FacebookAdapter(Adapter):
         message = self.message(post)
         if not message.strip() and not post.media:
             problems.append(_problem("text", "empty", "Opslaget er tomt.", "The post is empty."))
-        if len(message) > MAX_MESSAGE:
+        limit = self.text_rules.limit
+        if limit is not None and len(message) > limit:
             problems.append(_problem(
                 "text", "text_too_long",
-                f"Teksten er {len(message)} tegn; Facebook tillader højst {MAX_MESSAGE}.",
-                f"The text is {len(message)} characters; Facebook allows at most {MAX_MESSAGE}.",
+                f"Teksten er {len(message)} tegn; Facebook tillader højst {limit}.",
+                f"The text is {len(message)} characters; Facebook allows at most {limit}.",
             ))
         if post.link and urlsplit(post.link).scheme not in ("http", "https"):
             problems.append(_problem("link", "link_invalid",
@@ -112,11 +135,8 @@ class FacebookAdapter(Adapter):
 
     @staticmethod
     def message(post: Post) -> str:
-        """The message we send: the text, plus the link when photos hide its preview."""
-        text = post.text or ""
-        if post.link and post.media and post.link not in text:
-            text = f"{text}\n\n{post.link}" if text else post.link
-        return text
+        """The message we send (see `render`)."""
+        return render(post).text
 
     # --- publishing ----------------------------------------------------------------------
 
@@ -146,9 +166,10 @@ class FacebookAdapter(Adapter):
 
     def _create_unpublished(self, graph: GraphClient, post: Post, photo_ids: list[str]) -> str:
         page = self.account.external_id
-        data: dict[str, Any] = {"message": self.message(post) or None, "published": False}
-        if post.link and not photo_ids:
-            data["link"] = post.link
+        rendered = render(post, self.account.options)
+        data: dict[str, Any] = {"message": rendered.text or None, "published": False}
+        if rendered.link:
+            data["link"] = rendered.link
         for i, photo_id in enumerate(photo_ids):
             data[f"attached_media[{i}]"] = {"media_fbid": photo_id}
         try:

@@ -20,11 +20,23 @@ from __future__ import annotations
 import ipaddress
 import re
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from channels.base import Adapter, ChannelError, ErrorKind, Metrics, Post, Problem, Published
+from channels.base import (
+    Adapter,
+    ChannelError,
+    ErrorKind,
+    MediaRules,
+    Metrics,
+    Post,
+    Problem,
+    Published,
+    Rendered,
+    TextRules,
+)
 from channels.graph import GraphClient, normalise_text, parse_graph_time
 from channels.graph_errors import classify_subcode
 
@@ -64,17 +76,33 @@ def is_public_url(url: str) -> bool:
         return "." in host  # a single-label name only resolves on a private network
 
 
+def render(post: Post, options: Mapping[str, Any] | None = None) -> Rendered:
+    """The Instagram post as it goes out: the images and the caption, as written.
+
+    Links in a caption are not clickable on Instagram, so the post's link is not added (the
+    caption keeps any link its author typed; validation warns about it).
+    """
+    caption = post.text or ""
+    return Rendered(text=caption, images=tuple(post.media), length=len(caption),
+                    limit=MAX_CAPTION)
+
+
 class InstagramAdapter(Adapter):
     """Publish images and carousels to an Instagram professional account."""
 
+    render = staticmethod(render)  # the same function previews use
+
     platform = "instagram"
-    label = "Instagram"
+    text_rules = TextRules(limit=MAX_CAPTION)
+    media_rules = MediaRules(max_images=MAX_CAROUSEL, max_bytes=MAX_IMAGE_BYTES,
+                             mime_types=("image/jpeg",), min_aspect=MIN_ASPECT,
+                             max_aspect=MAX_ASPECT, required=True)
 
     # --- validation ----------------------------------------------------------------------
 
     def validate(self, post: Post) -> list[Problem]:
         """Return the rules `post` breaks: images (JPEG, ≤ 8 MB, 4:5–1.91:1, public), caption."""
-        problems = self._caption_problems(post.text or "")
+        problems = self._caption_problems(render(post, self.account.options).text)
         if not post.media:
             problems.append(_problem("media", "image_required",
                                      "Instagram kræver mindst ét billede.",
@@ -121,11 +149,12 @@ class InstagramAdapter(Adapter):
 
     def _caption_problems(self, caption: str) -> list[Problem]:
         problems: list[Problem] = []
-        if len(caption) > MAX_CAPTION:
+        limit = self.text_rules.limit
+        if limit is not None and len(caption) > limit:
             problems.append(_problem(
                 "text", "text_too_long",
-                f"Teksten er {len(caption)} tegn; Instagram tillader højst {MAX_CAPTION}.",
-                f"The text is {len(caption)} characters; Instagram allows at most {MAX_CAPTION}.",
+                f"Teksten er {len(caption)} tegn; Instagram tillader højst {limit}.",
+                f"The text is {len(caption)} characters; Instagram allows at most {limit}.",
             ))
         hashtags = len(HASHTAG.findall(caption))
         house_limit = int(self.settings.options.get("max_hashtags", 5))
@@ -184,7 +213,7 @@ class InstagramAdapter(Adapter):
 
     def _create_containers(self, graph: GraphClient, post: Post) -> str:
         user = self.account.external_id
-        caption = post.text or None
+        caption = render(post, self.account.options).text or None
         if len(post.media) == 1:
             item = post.media[0]
             data = {"image_url": item.url, "caption": caption, "alt_text": item.alt_text or None}

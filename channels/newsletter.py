@@ -108,8 +108,9 @@ def subscriber_hash(email: str) -> str:
 class NewsletterAdapter(Adapter):
     """Send posts as Mailchimp campaigns to one audience, optionally segmented by municipality."""
 
+    render = staticmethod(render)  # the same function previews use
+
     platform = "newsletter"
-    label = "Nyhedsbrev (Mailchimp)"
 
     _client: Any = None
 
@@ -285,9 +286,9 @@ class NewsletterAdapter(Adapter):
         except ChannelError as exc:
             if exc.http_status != 404:
                 raise
-            # Mailchimp has a report only once a campaign is sending; scheduled ones have none.
-            zeros = {"opens": 0, "clicks": 0, "views": 0, "reach": 0}
-            return Metrics(zeros, {"report": None, "note": "not sent yet"})
+            # Mailchimp has a report only once a campaign is sending; scheduled ones have none,
+            # which is "no data yet", not "nobody opened it".
+            return Metrics({}, {"report": None, "note": "not sent yet"})
         opens, clicks = report.get("opens") or {}, report.get("clicks") or {}
         normalised = {
             "opens": int(opens.get("unique_opens") or 0),

@@ -29,6 +29,7 @@ import os
 import re
 import time
 import unicodedata
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,10 +45,13 @@ from channels.base import (
     ChannelSettings,
     ErrorKind,
     MediaItem,
+    MediaRules,
     Metrics,
     Post,
     Problem,
     Published,
+    Rendered,
+    TextRules,
 )
 from channels.x_errors import error_from_response, transport_error
 from channels.x_text import MAX_WEIGHTED_LENGTH, find_urls, weighted_length
@@ -119,11 +123,28 @@ def expanded_text(tweet: dict[str, Any]) -> str:
     return html.unescape(text)  # X escapes &, < and > in returned text
 
 
+def render(post: Post, options: Mapping[str, Any] | None = None) -> Rendered:
+    """The X post as it goes out: the text with the link at its end (X makes a card of it).
+
+    `length` is X's weighted count (a link counts 23); `limit` the account's maximum.
+    """
+    text = post.text.strip()
+    if post.link and post.link not in text:
+        text = f"{text}\n\n{post.link}" if text else post.link
+    limit = int((options or {}).get("max_weighted_length", MAX_WEIGHTED_LENGTH))
+    return Rendered(text=text, images=tuple(post.media), length=weighted_length(text),
+                    limit=limit)
+
+
 class XAdapter(Adapter):
     """Publish short posts with up to four images to one X account."""
 
+    render = staticmethod(render)  # the same function previews use
+
     platform = "x"
-    label = "X"
+    text_rules = TextRules(limit=MAX_WEIGHTED_LENGTH, measure=weighted_length)
+    media_rules = MediaRules(max_images=MAX_IMAGES, max_bytes=MAX_IMAGE_BYTES,
+                             mime_types=IMAGE_TYPES)
 
     def __init__(
         self,
@@ -165,10 +186,7 @@ class XAdapter(Adapter):
         return self.client
 
     def _text(self, post: Post) -> str:
-        text = post.text.strip()
-        if post.link and post.link not in text:
-            text = f"{text}\n\n{post.link}" if text else post.link
-        return text
+        return render(post, self.account.options).text
 
     # validate -----------------------------------------------------------------------------
 
@@ -180,8 +198,8 @@ class XAdapter(Adapter):
                 _problem("account", "not_configured", "X er ikke sat op.", "X is not configured.")
             )
         text = self._text(post)
-        limit = int(self.account.options.get("max_weighted_length", MAX_WEIGHTED_LENGTH))
-        length = weighted_length(text)
+        limit = int(self.account.options.get("max_weighted_length", self.text_rules.limit or 0))
+        length = self.text_rules.measure(text)
         if not text and not post.media:
             problems.append(
                 _problem("text", "empty", "Opslaget har hverken tekst eller billeder.",

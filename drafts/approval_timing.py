@@ -1,6 +1,7 @@
 """Approval deadlines and reminders: what is due now (the worker's leader asks regularly).
 
-The deadline is `deadline_hours` before the draft's publishing time. A reminder goes to each
+The deadline is `deadline_hours` before the draft's publishing time, fitted to the time left when
+the approvers were asked (drafts.approvals.fitted_deadline). A reminder goes to each
 approver who has not decided `reminder_hours` before the deadline (once per request). At the
 deadline a draft still in review is held: its policy row records when, and the publisher tells
 the secretariat. A draft approved after its deadline is not scheduled until a person releases it.
@@ -24,7 +25,7 @@ from drafts.approvals import (
     ensure_policy_row,
 )
 from drafts.models import Draft
-from drafts.states import Status, audit
+from drafts.states import Actor, Status, audit
 
 SYSTEM = ("system", None, "approvals")
 
@@ -65,7 +66,7 @@ def hold(session: Session, draft: Draft, now: datetime) -> bool:
 
 
 def release(session: Session, draft: Draft, now: datetime,
-            actor: tuple[str, int | None, str]) -> None:
+            actor: Actor) -> None:
     """Lift a deadline hold (a person decided the draft may go out after all)."""
     row = draft_policy_row(session, draft)
     if row is not None and row.held_at is not None:
@@ -78,7 +79,10 @@ def reminder_at(draft: Draft, policy: Policy) -> datetime | None:
     deadline = deadline_of(draft, policy)
     if deadline is None or policy.reminder_hours <= 0:
         return None
-    return deadline - timedelta(hours=policy.reminder_hours)
+    when = deadline - timedelta(hours=policy.reminder_hours)
+    if policy.asked_at is not None and when <= policy.asked_at:
+        return None  # a short window: the request itself is the reminder
+    return when
 
 
 def due_reminders(session: Session, now: datetime) -> list[ApprovalRequest]:

@@ -25,12 +25,11 @@ from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from drafts.models import Approver, ApproverRole, Base, Draft, Initiative, utcnow
-from drafts.states import audit
+from drafts.states import Actor, audit
 
 DEFAULT_DEADLINE_HOURS = 24
 DEFAULT_REMINDER_HOURS = 24
 MAX_HOURS = 24 * 60
-Actor = tuple[str, int | None, str]
 
 
 class Mode(enum.StrEnum):
@@ -90,6 +89,8 @@ class ApprovalPolicy(_PolicyColumns, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     draft_id: Mapped[int] = mapped_column(ForeignKey("draft.id", ondelete="CASCADE"), unique=True)
     held_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the approvers were last asked: the deadline is fitted to the time left from then.
+    asked_at: Mapped[datetime | None] = mapped_column(default=None)
 
     draft: Mapped[Draft] = relationship()
 
@@ -116,6 +117,9 @@ class ApprovalRequest(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     voided_at: Mapped[datetime | None] = mapped_column(default=None)
     void_reason: Mapped[str] = mapped_column(String(32), default="")
+    # The text the approver was asked about (title, body, link), so a later visit to an old
+    # link can show what changed since.
+    snapshot: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     draft: Mapped[Draft] = relationship()
     approver: Mapped[Approver] = relationship()
@@ -137,11 +141,12 @@ class Policy:
     approver_ids: tuple[int, ...] = ()
     deadline_hours: int = DEFAULT_DEADLINE_HOURS
     reminder_hours: int = DEFAULT_REMINDER_HOURS
+    asked_at: datetime | None = None  # a draft's policy: when the approvers were last asked
 
     @classmethod
     def of(cls, row: _PolicyColumns) -> Policy:
         return cls(row.mode, row.rule, tuple(int(i) for i in row.approver_ids or ()),
-                   row.deadline_hours, row.reminder_hours)
+                   row.deadline_hours, row.reminder_hours, getattr(row, "asked_at", None))
 
     def copy_to(self, row: _PolicyColumns) -> None:
         row.mode, row.rule = self.mode, self.rule
@@ -200,11 +205,36 @@ def ensure_policy_row(session: Session, draft: Draft, now: datetime, by: str) ->
     return row
 
 
-def deadline_of(draft: Draft, policy: Policy) -> datetime | None:
-    """When approval must be in: `deadline_hours` before the publishing time (None: no time)."""
+# The approvers always get at least this share of the time between being asked and the
+# publishing time, and at least MIN_WINDOW of it (all of it when less is left).
+WINDOW_SHARE = 0.5
+MIN_WINDOW = timedelta(minutes=15)
+
+
+def fitted_deadline(desired_at: datetime, lead_hours: int, asked_at: datetime | None
+                    ) -> datetime:
+    """The policy's lead time before `desired_at`, shortened so that approvers asked at
+    `asked_at` get a fair share of the time left: the deadline is never before they are asked.
+
+    E.g. a 24-hour lead asked 2 hours ahead gives a deadline 1 hour after asking; asked 5 minutes
+    ahead, the deadline is the publishing time itself."""
+    deadline = desired_at - timedelta(hours=lead_hours)
+    if asked_at is None:
+        return deadline
+    left = desired_at - asked_at
+    if left <= timedelta(0):
+        return desired_at
+    window = max(left * WINDOW_SHARE, min(MIN_WINDOW, left))
+    return max(deadline, asked_at + window)
+
+
+def deadline_of(draft: Draft, policy: Policy, asked_at: datetime | None = None
+                ) -> datetime | None:
+    """When approval must be in (None: no publishing time): `deadline_hours` before the
+    publishing time, fitted to when the approvers were asked (`asked_at`, else the policy's)."""
     if draft.desired_at is None:
         return None
-    return draft.desired_at - timedelta(hours=policy.deadline_hours)
+    return fitted_deadline(draft.desired_at, policy.deadline_hours, asked_at or policy.asked_at)
 
 
 def stand_in(session: Session, approver: Approver) -> Approver | None:
@@ -350,9 +380,15 @@ def add_request(session: Session, draft: Draft, approver: Approver, now: datetim
     request = ApprovalRequest(
         draft_id=draft.id, approver=approver, content_hash=draft.content_hash,
         version=draft.version, nonce_hash=new_nonce()[1], requested_by=requested_by[:160],
-        created_at=now, expires_at=now + timedelta(days=link_days))
+        created_at=now, expires_at=now + timedelta(days=link_days), snapshot=snapshot_of(draft))
     session.add(request)
     return request
+
+
+def snapshot_of(draft: Draft) -> dict[str, Any]:
+    """What an approver is shown of a version, kept to tell them later what changed."""
+    return {"title": draft.title, "body": draft.body, "link": draft.link,
+            "variants": {v.channel: v.text for v in draft.variants}}
 
 
 def request_approval(
@@ -389,5 +425,5 @@ def request_approval(
 
 
 def void_on_edit(session: Session, draft: Draft, now: datetime) -> list[ApprovalRequest]:
-    """drafts.service hook: void every live request for an older version of the draft."""
+    """Void every live request for an older version of the draft (an edit changed it)."""
     return void_requests(session, draft, now, VoidReason.CONTENT_CHANGED, only_stale=True)

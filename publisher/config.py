@@ -15,6 +15,10 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import current_app
+
+from channels.registry import REGISTRY
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = Path(os.environ.get("PUBLISHER_CONFIG_DIR", ROOT / "config"))
 PREFIX = "PUBLISHER_"
@@ -178,14 +182,7 @@ def check_settings(s: Settings) -> None:
     scheme = s.database_url.split(":", 1)[0]
     if scheme not in ("sqlite", "postgresql", "postgresql+psycopg"):
         raise ConfigError("database_url", "must start with sqlite:// or postgresql://")
-    for name in (
-        "base_url",
-        "facebook_graph_url",
-        "instagram_graph_url",
-        "mailchimp_api_url",
-        "wordpress_url",
-        "x_api_url",
-    ):
+    for name in ("base_url", *(row.base_url_setting for row in REGISTRY.values())):
         parts = urlsplit(getattr(s, name))
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(name, f"must be an http(s) URL, got {getattr(s, name)!r}")
@@ -271,7 +268,7 @@ def load_organisation(path: str | Path) -> Organisation:
             )
     return Organisation(
         name=org["name"],
-        short_name=org.get("short_name", org["name"]),
+        short_name=str(org.get("short_name", org["name"])),
         website=org.get("website", ""),
         secretariat_email=org.get("secretariat_email", ""),
         municipalities=municipalities,
@@ -298,3 +295,15 @@ def account_credentials(prefix: str, env: dict[str, str] | None = None) -> dict[
         else:
             creds.setdefault(name, value)
     return creds
+
+
+def current_settings() -> Settings:
+    """The settings of the app serving this request or command (needs an app context)."""
+    found: Settings = current_app.extensions["publisher_settings"]
+    return found
+
+
+def current_organisation() -> Organisation:
+    """The organisation of the app serving this request or command (needs an app context)."""
+    found: Organisation = current_app.extensions["organisation"]
+    return found

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, g, request, session
 from flask_babel import Babel, format_datetime, get_locale
 
-from publisher.config import Settings
+from publisher.config import Settings, current_settings
 
 
 def select_locale() -> str:
     """The visitor's choice (session), then a logged-in user's, then the organisation default."""
-    settings: Settings = current_app.extensions["publisher_settings"]
+    settings = current_settings()
     allowed = settings.locale_list
     chosen = session.get("locale")
     if chosen in allowed:
@@ -28,7 +28,7 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    settings: Settings = current_app.extensions["publisher_settings"]
+    settings = current_settings()
     return settings.timezone
 
 
@@ -37,11 +37,17 @@ def lang() -> str:
     return str(get_locale() or "da")
 
 
+# One way of writing a moment per language, everywhere (pages, mails, tables), in the
+# organisation's zone: "lør. 28. nov. 2026 kl. 14.30" / "Sat 28 Nov 2026 at 14:30".
+DATETIME_FORMATS = {"da": "EEE d. MMM y 'kl.' HH.mm", "en": "EEE d MMM y 'at' HH:mm"}
+
+
 def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
-    """Format a UTC instant in the organisation's zone for the current locale."""
+    """Format a UTC instant in the organisation's zone for the current locale (`fmt` is kept
+    for callers; every moment is written the one way the language uses)."""
     if value is None:
         return ""
-    return format_datetime(value, fmt)
+    return str(format_datetime(value, DATETIME_FORMATS.get(lang(), DATETIME_FORMATS["da"])))
 
 
 def init_app(app: Flask, settings: Settings) -> None:

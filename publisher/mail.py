@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 from drafts.approval_links import make_token, rotate_nonce
 from drafts.approvals import ApprovalRequest, Decision
 from drafts.mailbox import LINK_MARK, OutgoingMail, claim, due_ids, finish, queue
-from publisher.config import Settings
+from drafts.text_rules import fold_single_line
+from publisher.config import Settings, current_settings
 
 log = logging.getLogger(__name__)
 SMTP_TIMEOUT = 15.0
@@ -90,9 +91,10 @@ def build_message(mail: OutgoingMail, mail_from: str, text: str, html: str) -> E
     if not ADDRESS.match(mail.to_addr):
         raise ValueError(f"not a usable address: {mail.to_addr!r}")
     message = EmailMessage()
-    message["Subject"] = mail.subject
+    # Headers are one line: a line break here (an old title, a name) would refuse the mail.
+    message["Subject"] = fold_single_line(mail.subject)
     message["From"] = mail_from
-    message["To"] = formataddr((mail.to_name, mail.to_addr))
+    message["To"] = formataddr((fold_single_line(mail.to_name), mail.to_addr))
     message["Date"] = format_datetime(datetime.now(UTC))
     domain = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = make_msgid(domain=domain)
@@ -114,7 +116,9 @@ def _with_link(session: Session, mail: OutgoingMail, settings: MailSettings,
     decided = request.decision not in (None, Decision.COMMENT.value)
     if mail.kind == "approval_reminder" and decided:
         return None
+    sent_before = request.sent_at
     nonce = rotate_nonce(session, request, now, settings.link_days)
+    request.sent_at = sent_before  # "sent" only once the server has accepted it (send_one)
     session.commit()  # the hash is stored before the link leaves
     link = approval_url(settings.base_url, make_token(settings.secret_key, request.id, nonce))
     return mail.text_body.replace(LINK_MARK, link), mail.html_body.replace(
@@ -144,7 +148,16 @@ def send_one(session: Session, mail_id: int, settings: MailSettings, now: dateti
     except (smtplib.SMTPException, OSError, ValueError) as exc:
         log.warning("mail %s (%s) not sent: %s", mail.id, mail.kind, exc)
         finish(session, mail, now, f"{type(exc).__name__}: {exc}", permanent=_permanent(exc))
-        return "failed" if mail.status == "failed" else "retry"
+        if mail.status != "failed":
+            return "retry"
+        from publisher.flows.security.mail_failures import mail_failed
+
+        mail_failed(session, mail, now)  # nobody may go on believing it was sent
+        return "failed"
+    if mail.approval_request_id is not None:
+        accepted = session.get(ApprovalRequest, mail.approval_request_id)
+        if accepted is not None:
+            accepted.sent_at = now
     finish(session, mail, now)
     return "sent"
 
@@ -154,9 +167,8 @@ def send_pending(session: Session, now: datetime, settings: Settings | MailSetti
                  ) -> dict[str, int]:
     """Send what is due (or just `ids`); count the outcomes. Safe to run from several places."""
     if settings is None:
-        from flask import current_app
 
-        settings = current_app.extensions["publisher_settings"]
+        settings = current_settings()
     mail_settings = settings if isinstance(settings, MailSettings) else MailSettings.of(settings)
     send = transport or smtp_transport(mail_settings)
     counts: dict[str, int] = {}

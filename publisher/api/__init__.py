@@ -20,8 +20,10 @@ from publisher.auth import public, token_authenticated
 from publisher.security import csrf
 
 PROBLEM_JSON = "application/problem+json"
-DESCRIPTION = """Drafts of posts, articles and events, their lifecycle and history, and the
-organisation's municipalities and initiatives.
+DESCRIPTION = """Everything the web UI does, for scripts: drafts of posts, articles and events,
+their lifecycle and history, images, approvals (send, remind, policy, an administrator's own
+approval), deliveries and their attempts (list, retry, cancel), channel accounts (settings,
+connection test) and the organisation's municipalities, initiatives and approvers.
 
 Authenticate every request with `Authorization: Bearer <token>`; an administrator creates a token
 with `publisher token create --user NAME`. A token acts as its user: editors change drafts of their
@@ -31,7 +33,13 @@ Errors are `application/problem+json` (RFC 9457). Validation errors (422) list
 `errors: [{field, code, message}]`, the message in the language of `Accept-Language` (da or en).
 Request bodies are JSON objects; unknown fields are refused (code `unknown_field`), as are values
 of the wrong type (code `invalid_type`; e.g. `municipalities` must be a list, not a string).
-A body that is not JSON is a 400. Times are ISO 8601 and answered in UTC.
+Text that cannot be stored or shown safely is refused with code `invalid_characters`: NUL and
+lone surrogates anywhere; in single-line fields (title, venue, address, price, audience) also
+control characters and direction overrides (line breaks there are folded into a space). Links
+with spaces or control characters are refused with code `invalid_url`. Lists longer than their
+`maxItems` are refused with code `out_of_range`.
+A body that is not JSON is a 400; a body over 1 MiB is a 413, and a token that may not write
+gets its 403 before its body is read. Times are ISO 8601 and answered in UTC.
 """
 
 
@@ -67,10 +75,15 @@ def _public_view(view: Any) -> Any:
 def init_app(app: Flask) -> None:
     """Register the API blueprint and the OpenAPI document (settings already in app.config win)."""
     from publisher.api import (  # noqa: F401  (routes join the bp)
+        accounts,
         approvals,
+        deliveries,
         drafts,
+        media,
+        plan,
+        reach,
         reference,
-        subscriptions,  # feeds: subscriptions
+        subscriptions,
         suggestions,
     )
     from publisher.api.base import bp

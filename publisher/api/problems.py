@@ -97,7 +97,7 @@ def from_marshmallow(messages: Any, schema: ma.Schema | None) -> list[FieldError
     """Turn marshmallow/webargs messages ({location: {field: [codes]}}) into FieldErrors."""
     found: list[FieldError] = []
     if isinstance(messages, dict) and messages and set(messages) <= {
-        "json", "query", "querystring", "headers", "view_args", "form"
+        "json", "query", "querystring", "headers", "view_args", "form", "files"
     }:
         messages = {k: v for location in messages.values() for k, v in (
             location.items() if isinstance(location, dict) else [("_schema", location)])}
@@ -157,3 +157,15 @@ def version_conflict(current: int, sent: str) -> Response:
           "change.", current=current, sent=sent[:40]),
         current_version=current,
     )
+
+
+def no_such(title: str, detail: str) -> Response:
+    """404 for something other than a draft (a delivery, an account, an image …)."""
+    return problem(404, title, detail)
+
+
+def refused(status: int, code: str, message: str, **extra: Any) -> Response:
+    """A use case's refusal (403 or 409) with its code and its message in the request's language."""
+    titles = {403: _("You do not have access to this"), 409: _("This is not possible now")}
+    return problem(status, titles.get(status, _("This is not possible now")), message, code=code,
+                   **extra)

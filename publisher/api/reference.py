@@ -1,4 +1,4 @@
-"""Reference data: the organisation's municipalities and initiatives."""
+"""Reference data: the organisation's municipalities, initiatives and approvers."""
 
 from __future__ import annotations
 
@@ -7,10 +7,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from drafts.models import Initiative, Municipality
+from drafts.models import Approver, Initiative, Municipality
 from publisher.api import present
 from publisher.api.base import bp, documented
-from publisher.api.schemas import InitiativeSchema, MunicipalitySchema, ReferenceFilterSchema
+from publisher.api.schemas import (
+    ApproverSchema,
+    InitiativeSchema,
+    MunicipalitySchema,
+    ReferenceFilterSchema,
+)
 from publisher.db import get_session
 
 
@@ -39,3 +44,17 @@ def list_initiatives(args: dict[str, Any]) -> Any:
     if not args["all"]:
         query = query.where(Initiative.active.is_(True))
     return [present.initiative(i) for i in get_session().scalars(query)]
+
+
+@bp.route("/approvers", methods=["GET"], tags=["reference"])
+@bp.arguments(ReferenceFilterSchema, location="query")
+@bp.response(200, ApproverSchema(many=True))
+@documented(401)
+@bp.doc(operationId="listApprovers")
+def list_approvers(args: dict[str, Any]) -> Any:
+    """List approvers (active ones unless all=true): who can be asked, for approval policies."""
+    query = (select(Approver).options(selectinload(Approver.municipality))
+             .order_by(Approver.name, Approver.id))
+    if not args["all"]:
+        query = query.where(Approver.active.is_(True))
+    return [present.approver(a) for a in get_session().scalars(query)]

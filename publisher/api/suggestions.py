@@ -19,7 +19,7 @@ from publisher.api import problems
 from publisher.api.base import bp, current_user, documented, now
 from publisher.api.schemas import CodedSchema, Text, _one_of
 from publisher.auth import actor
-from publisher.config import Settings
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.errors import problem
 from publisher.flows.inbound import suggestions as flow
@@ -82,13 +82,6 @@ def present(item: Suggestion) -> dict[str, Any]:
     }
 
 
-def _settings() -> Settings:
-    from flask import current_app
-
-    found: Settings = current_app.extensions["publisher_settings"]
-    return found
-
-
 def _secretariat_only() -> Any:
     if not current_user().is_admin:
         return problems.forbidden(_("Only the secretariat (administrators) sees suggestions."))
@@ -137,7 +130,7 @@ def get_suggestion(suggestion_id: int) -> Any:
 
 
 @bp.route("/suggestions/<int:suggestion_id>/accept", methods=["POST"], tags=["suggestions"])
-@bp.arguments(AcceptSchema)
+@bp.arguments(AcceptSchema, example={"initiative": "youth"})
 @bp.response(201, AcceptedSchema)
 @documented(400, 401, 403, 404, 409, 422)
 @bp.doc(operationId="acceptSuggestion")
@@ -155,7 +148,7 @@ def accept_suggestion(args: dict[str, Any], suggestion_id: int) -> Any:
     if initiative is None:
         return problems.invalid([problems.coded_error("initiative", "unknown_initiative")])
     try:
-        draft = flow.accept(db, _settings(), found, initiative, actor=actor(),
+        draft = flow.accept(db, current_settings(), found, initiative, actor=actor(),
                             user_id=current_user().id, now=now())
     except NotPending:
         db.rollback()
@@ -164,7 +157,7 @@ def accept_suggestion(args: dict[str, Any], suggestion_id: int) -> Any:
 
 
 @bp.route("/suggestions/<int:suggestion_id>/decline", methods=["POST"], tags=["suggestions"])
-@bp.arguments(DeclineSchema)
+@bp.arguments(DeclineSchema, example={"reason": "Det ligger uden for Kulturmetropolens område."})
 @bp.response(200, SuggestionSchema)
 @documented(400, 401, 403, 404, 409, 422)
 @bp.doc(operationId="declineSuggestion")
@@ -178,7 +171,7 @@ def decline_suggestion(args: dict[str, Any], suggestion_id: int) -> Any:
         return found
     db = get_session()
     try:
-        flow.decline(db, _settings(), found, args["reason"], user_id=current_user().id,
+        flow.decline(db, current_settings(), found, args["reason"], user_id=current_user().id,
                      now=now())
     except NotPending:
         db.rollback()

@@ -7,30 +7,43 @@ the one place that knows which flow each action belongs to. Callers commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from drafts.approvals import PolicyError, VoidReason, void_requests
 from drafts.models import Draft, User
-from drafts.states import ADMIN_ACTIONS, SYSTEM_ACTIONS, TRANSITIONS, InvalidTransition, Status
+from drafts.states import (
+    ADMIN_ACTIONS,
+    SYSTEM_ACTIONS,
+    TRANSITIONS,
+    Actor,
+    InvalidTransition,
+    Status,
+)
 from drafts.states import transition as bare_transition
+from publisher.config import current_settings
 from publisher.flows.approval import FlowRefused, admin_approve, schedule_or_hold, send_for_approval
-from schedules.outbox import cancel_draft, unschedule, withdraw
+from publisher.flows.editing import cancel
+from publisher.flows.firstday import published, rules
+from publisher.flows.firstday.rules import RuleProblem
+from schedules.outbox import unschedule, withdraw
 
-Actor = tuple[str, int | None, str]
 KNOWN_ACTIONS = frozenset(a for moves in TRANSITIONS.values() for a in moves)
 
 
 class ActionRefused(Exception):
     """The action cannot be done now; `status` is the HTTP status, the message says why."""
 
-    def __init__(self, status: int, code: str, da: str, en: str) -> None:
+    def __init__(self, status: int, code: str, da: str, en: str,
+                 problems: Sequence[RuleProblem] = ()) -> None:
         super().__init__(en)
         self.status = status
         self.code = code
         self.da = da
         self.en = en
+        self.problems = list(problems)  # the platform rules broken, channel by channel
 
     def message(self, lang: str = "da") -> str:
         return self.en if lang == "en" else self.da
@@ -49,6 +62,12 @@ def check_allowed(user: User, draft: Draft, action: str) -> None:
                             "Only administrators can approve directly.")
 
 
+def refused_for_rules(exc: rules.NotReady) -> ActionRefused:
+    """The platform rules a draft breaks, as a refusal naming each channel and rule (422)."""
+    return ActionRefused(422, exc.code, exc.message("da"), exc.message("en"),
+                         problems=exc.problems)
+
+
 def perform(session: Session, draft: Draft, action: str, *, user: User, actor: Actor,
             now: datetime, note: str = "") -> None:
     """Carry out `action` on `draft` with everything it sets off (no commit)."""
@@ -57,8 +76,17 @@ def perform(session: Session, draft: Draft, action: str, *, user: User, actor: A
     check_allowed(user, draft, action)
     if action not in TRANSITIONS[Status(draft.status)]:
         raise InvalidTransition(draft.status, action)
+    if action in published.UNDOING:
+        try:
+            published.refuse_if_live(session, draft.id)
+        except published.AlreadyLive as exc:
+            raise ActionRefused(409, exc.code, exc.message("da"), exc.message("en")) from None
     try:
+        if action == "schedule":  # the flows check submit and approve themselves
+            rules.ensure_ready(session, current_settings(), draft, now)
         _dispatch(session, draft, action, user=user, actor=actor, now=now, note=note)
+    except rules.NotReady as exc:
+        raise refused_for_rules(exc) from None
     except PolicyError as exc:
         raise ActionRefused(
             422, "no_approvers",
@@ -91,8 +119,7 @@ def _dispatch(session: Session, draft: Draft, action: str, *, user: User, actor:
     elif action == "unschedule":
         unschedule(session, draft, now, actor=actor)
     elif action == "cancel":
-        void_requests(session, draft, now, VoidReason.WITHDRAWN, actor=actor)
-        cancel_draft(session, draft, now, actor=actor)
+        cancel(session, draft, now, actor=actor)
     elif action == "withdraw":
         void_requests(session, draft, now, VoidReason.WITHDRAWN, actor=actor)
         if draft.status == Status.SCHEDULED:

@@ -4,7 +4,8 @@
     decide_by_link     the approver's decision; a met policy approves the draft and schedules its
                        deliveries in the same transaction (schedules.outbox); a rejection or a
                        comment tells the author; a withdrawn approval takes it off the schedule
-    on_content_changed drafts.service hook: an edit voids the approvals and asks again
+    ask_again_after_edit  an edit voids the approvals and asks the same policy again (called by
+                       the editing flow, publisher/flows/editing.py)
     admin_approve      policy "no outside approver": an administrator's own approval, audited
 
 Callers commit; mails queued here leave right after that commit (publisher.mail).
@@ -14,12 +15,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from drafts import service
-from drafts.approval_decisions import Outcome, decide, lock_draft
+from drafts.approval_decisions import DecisionRefused, Outcome, decide, lock_draft
 from drafts.approval_timing import is_held, release
 from drafts.approvals import (
     ApprovalRequest,
@@ -38,11 +37,12 @@ from drafts.approvals import (
     void_requests,
 )
 from drafts.models import Approver, ChannelAccount, Draft
-from drafts.states import Status, audit, transition
+from drafts.states import Actor, Status, audit, transition
+from publisher.config import current_settings
 from publisher.flows import notices
+from publisher.flows.firstday import published, rules
 from schedules.outbox import ScheduleError, schedule_draft, withdraw
 
-Actor = tuple[str, int | None, str]
 SYSTEM: Actor = ("system", None, "approvals")
 
 
@@ -71,15 +71,18 @@ def accounts_for(session: Session, draft: Draft) -> list[ChannelAccount]:
 
 def send_for_approval(session: Session, draft: Draft, *, actor: Actor, requested_by: str,
                       now: datetime) -> list[ApprovalRequest]:
-    """Send the draft to its approvers (again); raise PolicyError / FlowRefused, change nothing."""
+    """Send the draft to its approvers (again); raise PolicyError / FlowRefused /
+    rules.NotReady (a platform would refuse it, or its time has passed), change nothing."""
     if draft.status not in (Status.DRAFT, Status.IN_REVIEW, Status.REJECTED):
         raise FlowRefused(draft.status)
+    rules.ensure_ready(session, current_settings(), draft, now)
     row = ensure_policy_row(session, draft, now, actor[2])
     policy = Policy.of(row)
     approvers, problems = resolve_approvers(session, draft, policy)
     if problems:
         raise PolicyError(problems)
     row.held_at = None
+    row.asked_at = now  # the deadline is fitted to the time left from now
     if draft.status == Status.REJECTED:
         transition(session, draft, "reopen", actor=actor, now=now)
     if draft.status == Status.DRAFT:
@@ -90,7 +93,7 @@ def send_for_approval(session: Session, draft: Draft, *, actor: Actor, requested
               details={"mode": Mode.NONE.value})
         return []
     requests = request_approval(session, draft, now, requested_by=requested_by,
-                                link_days=notices.settings().approval_link_days,
+                                link_days=current_settings().approval_link_days,
                                 approvers=approvers, actor=actor)
     for request in requests:
         notices.queue_request(session, request, now)
@@ -142,7 +145,11 @@ def follow_up(session: Session, outcome: Outcome, now: datetime) -> None:
 
 def decide_by_link(session: Session, request: ApprovalRequest, decision: Decision | str,
                    comment: str, now: datetime) -> Outcome:
-    """Record an approver's decision and everything it sets off (no commit)."""
+    """Record an approver's decision and everything it sets off (no commit). Withdrawing or
+    rejecting once any delivery is live is refused (DecisionRefused "live")."""
+    if Decision(decision) in (Decision.WITHDRAWN, Decision.REJECT) and \
+            published.live_count(session, request.draft_id):
+        raise DecisionRefused("live")
     outcome = decide(session, request, decision, comment, now)
     if outcome.changed:
         follow_up(session, outcome, now)
@@ -166,6 +173,7 @@ def admin_approve(session: Session, draft: Draft, now: datetime, actor: Actor) -
         raise FlowRefused("outside_approvers")
     if draft.status not in (Status.DRAFT, Status.IN_REVIEW):
         raise FlowRefused(draft.status)
+    rules.ensure_ready(session, current_settings(), draft, now)
     transition(session, draft, "approve", actor=actor, now=now)
     audit(session, action="approved_without_outside_approver", actor=actor, now=now,
           draft=draft, details={"policy": Mode.NONE.value})
@@ -191,7 +199,7 @@ def change_approver(session: Session, request: ApprovalRequest, approver: Approv
         raise FlowRefused("inactive_approver")
     request.voided_at, request.void_reason = now, VoidReason.APPROVER_CHANGED.value
     new = add_request(session, draft, approver, now, requested_by=requested_by,
-                      link_days=notices.settings().approval_link_days)
+                      link_days=current_settings().approval_link_days)
     session.flush()
     audit(session, action="approver_changed", actor=actor, now=now, draft=draft,
           details={"from": request.approver.name, "to": approver.name, "request": new.id})
@@ -211,26 +219,17 @@ def release_hold(session: Session, draft: Draft, now: datetime, actor: Actor) ->
     return False
 
 
-def on_content_changed(session: Session, draft: Draft, now: datetime) -> None:
-    """drafts.service hook: void approvals of older versions and ask the same policy again."""
+def ask_again_after_edit(session: Session, draft: Draft, now: datetime) -> None:
+    """Void the approvals of older versions and ask the same policy again (no commit)."""
     voided = void_on_edit(session, draft, now)
     if not voided or any(r.decision == Decision.REJECT for r in voided):
         return  # never asked, or rejected: the author sends it again when it is ready
-    if not has_app_context() or draft.status != Status.DRAFT:
+    if draft.status != Status.DRAFT:
         return
     try:
         send_for_approval(session, draft, actor=SYSTEM, now=now,
                           requested_by=voided[0].requested_by)
-    except (PolicyError, FlowRefused) as exc:
+    except (PolicyError, FlowRefused, rules.NotReady) as exc:
         audit(session, action="approval_not_requested", actor=SYSTEM, now=now, draft=draft,
               details={"reason": str(exc)})
         notices.notify_secretariat(session, draft, "not_asked", now, who=str(exc))
-
-
-def install_hooks() -> None:
-    """Register `on_content_changed` with drafts.service (once)."""
-    if on_content_changed not in service.content_changed_hooks:
-        service.content_changed_hooks.append(on_content_changed)
-
-
-install_hooks()

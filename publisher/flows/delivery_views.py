@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from channels.base import reason_text
 from drafts.models import Draft
 from publisher.i18n import lang
-from schedules.models import Delivery, DeliveryStatus, held_reason_text
+from schedules.models import Delivery, DeliveryStatus
+from schedules.wording import problem_text
 
 
-def delivery_problem(delivery: Delivery) -> str:
-    """Why a delivery is failed or held, in plain words in the current language."""
-    if delivery.status == DeliveryStatus.HELD.value:
-        return held_reason_text(delivery.held_reason, lang())
-    if delivery.last_error:
-        return reason_text(delivery.last_error, lang())
-    return ""
+def delivery_problem(delivery: Delivery, language: str | None = None) -> str:
+    """What is wrong with a delivery, in words that match its status (current language)."""
+    zone: ZoneInfo = current_app.extensions["publisher_settings"].zone
+    return problem_text(delivery.status, delivery.last_error, held_reason=delivery.held_reason,
+                        next_attempt_at=delivery.next_attempt_at, attempts=delivery.attempts,
+                        zone=zone, lang=language or lang())
 
 
 def deliveries_of(db: Session, draft: Draft) -> list[Delivery]:

@@ -9,8 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from drafts.approvals import MAX_HOURS, Mode, Policy, Rule
+from drafts.approvals import Mode, Policy, Rule
 from drafts.models import Approver, Municipality
+from publisher.flows.manage.policy import check_policy
+from publisher.i18n import lang
 
 
 def mode_label(mode: str) -> str:
@@ -40,18 +42,15 @@ def policy_values(policy: Policy) -> dict[str, Any]:
             "reminder_hours": str(policy.reminder_hours)}
 
 
-def _hours(form: MultiDict[str, str], name: str, errors: dict[str, str]) -> int:
+def _hours(form: MultiDict[str, str], name: str) -> int:
+    """The whole hours typed, or -1 (which check_policy refuses) for anything else."""
     raw = (form.get(name) or "").strip()
-    if not raw.isdigit() or len(raw) > 6 or int(raw) > MAX_HOURS:
-        errors[name] = _("Enter a whole number of hours from 0 to %(max)s.", max=MAX_HOURS)
-        return 0
-    return int(raw)
+    return int(raw) if raw.isdigit() and len(raw) <= 6 else -1
 
 
 def read_policy(session: Session, form: MultiDict[str, str]
                 ) -> tuple[Policy | None, dict[str, Any], dict[str, str]]:
     """The submitted policy, the values to show again, and the problems per field."""
-    errors: dict[str, str] = {}
     mode = form.get("mode", "")
     rule = form.get("rule", "")
     raw_ids = form.getlist("approvers")
@@ -59,21 +58,11 @@ def read_policy(session: Session, form: MultiDict[str, str]
     values: dict[str, Any] = {"mode": mode, "rule": rule, "approvers": ids,
                               "deadline_hours": form.get("deadline_hours", ""),
                               "reminder_hours": form.get("reminder_hours", "")}
-    if mode not in {m.value for m in Mode}:
-        errors["mode"] = _("Choose who must approve.")
-    if rule not in {r.value for r in Rule}:
-        errors["rule"] = _("Choose whether one approval is enough.")
+    policy, problems = check_policy(session, mode, rule, ids, _hours(form, "deadline_hours"),
+                                    _hours(form, "reminder_hours"))
+    errors = {p.code: p.message(lang()) for p in problems}
     if len(ids) != len(raw_ids):
         errors["approvers"] = _("Choose approvers from the list.")
-    known = set(session.scalars(select(Approver.id).where(Approver.id.in_(ids),
-                                                          Approver.active.is_(True))))
-    if set(ids) - known:
-        errors["approvers"] = _("Choose approvers from the list.")
-    elif mode == Mode.LIST and not ids:
-        errors["approvers"] = _("Choose at least one approver.")
-    deadline = _hours(form, "deadline_hours", errors)
-    reminder = _hours(form, "reminder_hours", errors)
     if errors:
         return None, values, errors
-    kept = tuple(ids) if mode == Mode.LIST else ()
-    return Policy(mode, rule, kept, deadline, reminder), values, errors
+    return policy, values, errors

@@ -22,7 +22,6 @@ from drafts.approvals import (
     Policy,
     PolicyError,
     effective_policy,
-    ensure_policy_row,
 )
 from drafts.models import Approver, Draft, Initiative, User
 from drafts.states import audit
@@ -30,6 +29,8 @@ from publisher.auth import actor, admin_required
 from publisher.db import get_session
 from publisher.flows import approval
 from publisher.flows.approval_status import status_of
+from publisher.flows.firstday import rules
+from publisher.flows.manage.policy import set_policy
 from publisher.i18n import lang
 from publisher.web.approval_forms import (
     approver_choices,
@@ -117,6 +118,9 @@ def send(id: int) -> Any:
     except PolicyError as exc:
         db.rollback()
         return _page(draft, 422, send_problems=[p.message(lang()) for p in exc.problems])
+    except rules.NotReady as exc:
+        db.rollback()
+        return _page(draft, 422, send_problems=[p.message(lang()) for p in exc.problems])
     except approval.FlowRefused as exc:
         db.rollback()
         flash(_refused(exc.code), "error")
@@ -138,16 +142,7 @@ def save_policy(id: int) -> Any:
     policy, values, errors = read_policy(db, request.form)
     if policy is None:
         return _page(draft, 422, values=values, errors=errors)
-    now = datetime.now(UTC)
-    row = ensure_policy_row(db, draft, now, actor()[2])
-    policy.copy_to(row)
-    row.updated_at, row.updated_by = now, _user().name
-    audit(db, action="approval_policy_changed", actor=actor(), now=now, draft=draft,
-          details={"mode": policy.mode, "rule": policy.rule,
-                   "approvers": list(policy.approver_ids),
-                   "deadline_hours": policy.deadline_hours,
-                   "reminder_hours": policy.reminder_hours})
-    if approval.reconsider(db, draft, now, actor()):
+    if set_policy(db, draft, policy, now=datetime.now(UTC), actor=actor(), by=_user().name):
         return _done(draft, _("The policy is saved, and the draft now meets it: it is approved."))
     return _done(draft, _("The policy is saved. It applies the next time the draft is sent for "
                           "approval."))
@@ -204,6 +199,9 @@ def approve(id: int) -> Any:
     db, draft = get_session(), _draft(id)
     try:
         approval.admin_approve(db, draft, datetime.now(UTC), actor())
+    except rules.NotReady as exc:
+        db.rollback()
+        return _page(draft, 422, send_problems=[p.message(lang()) for p in exc.problems])
     except approval.FlowRefused as exc:
         db.rollback()
         flash(_refused(exc.code), "error")

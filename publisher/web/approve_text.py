@@ -4,50 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from drafts.approval_timing import is_held
 from drafts.approvals import ApprovalRequest, Decision, Policy, Rule, current_requests
 from drafts.states import Status
-from publisher.web import labels
-
-# History entries of the approval flow (the other events come from publisher.web.labels).
-APPROVAL_EVENTS: dict[str, Any] = {
-    "approval_requested": _l("Approvers asked"),
-    "approval_viewed": _l("Approval link opened"),
-    "approval_approve": _l("Approved by an approver"),
-    "approval_reject": _l("Rejected by an approver"),
-    "approval_comment": _l("Comment from an approver"),
-    "approval_withdrawn": _l("Approval withdrawn"),
-    "approvals_voided": _l("Earlier approval requests voided"),
-    "approval_resent": _l("Approval link sent again"),
-    "approval_reminded": _l("Reminder sent"),
-    "approver_changed": _l("Approver changed"),
-    "approval_held": _l("Held: not approved by the deadline"),
-    "approval_released": _l("Hold released"),
-    "approval_policy_changed": _l("Approval policy changed"),
-    "approval_not_requested": _l("Approval could not be requested"),
-    "approved_without_outside_approver": _l("Approved by an administrator (no outside approver)"),
-    "schedule_failed": _l("Could not be scheduled"),
-    "deliveries_scheduled": _l("Deliveries scheduled"),
-    "deliveries_withdrawn": _l("Deliveries withdrawn"),
-    "share_kit_sent": _l("Share kit sent"),
-}
-
+from publisher.flows.delivery_views import deliveries_of
+from publisher.flows.firstday import published
+from publisher.i18n import local_datetime
+from publisher.web.labels import APPROVAL_EVENTS, EVENT_LABELS, label
 
 # A long, readable time without seconds or zone name (the pages say "Copenhagen time").
-LONG_TIME = {"da": "EEEE 'den' d. MMMM y 'kl.' HH.mm", "en": "EEEE d MMMM y 'at' HH:mm"}
 
 
 def long_time(value: Any) -> str:
     """A UTC instant as a long Copenhagen time in the current language."""
     if value is None:
         return ""
-    language = getattr(get_locale(), "language", "da")
-    return str(format_datetime(value, LONG_TIME.get(language, LONG_TIME["da"])))
+    return local_datetime(value)
 
 
 def event_detail(action: str, details: dict[str, Any]) -> str:
@@ -65,7 +40,7 @@ def event_text(action: str) -> str:
     """A history entry's words."""
     if action in APPROVAL_EVENTS:
         return str(APPROVAL_EVENTS[action])
-    return labels.label(labels.EVENT_LABELS, action)
+    return label(EVENT_LABELS, action)
 
 
 def decision_text(decision: str | None) -> str:
@@ -87,6 +62,9 @@ def refused_text(code: str) -> str:
         "already_decided": _("You have already answered, so this answer was not recorded. Ask "
                              "the secretariat if you have changed your mind."),
         "comment_required": _("Write a comment before you send it."),
+        "live": _("It is already published on one or more channels, so the approval can no "
+                  "longer be withdrawn and it can no longer be rejected here. Contact the "
+                  "secretariat if it must be removed."),
     }.get(code, _("That is not possible now."))
 
 
@@ -101,6 +79,9 @@ def what_next(session: Session, request: ApprovalRequest, policy: Policy) -> str
     draft = request.draft
     if draft.status == Status.PUBLISHED:
         return _("It has been published.")
+    done = published.progress(deliveries_of(session, draft))
+    if done is not None and done.published:
+        return _("Published on %(n)s of %(total)s channels.", n=done.published, total=done.total)
     if draft.status == Status.CANCELLED:
         return _("The draft has been cancelled. Nothing will be published.")
     decision = request.decision

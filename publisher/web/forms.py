@@ -7,19 +7,15 @@ Media rows are returned unsaved, so a refused form leaves no row behind.
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.datastructures import MultiDict
 
-from drafts.images import ImageRejected, ImageRules, check_and_store
 from drafts.localtime import is_ambiguous
-from drafts.models import CHANNEL_NAMES, Draft, Media
+from drafts.models import CHANNEL_NAMES, Draft
 from drafts.validation import LIMITS
-from publisher.config import Settings
-from publisher.i18n import lang
 
 Problem = tuple[str, str]
 
@@ -37,6 +33,8 @@ def draft_raw(form: MultiDict[str, str]) -> dict[str, Any]:
         fold = form.get(name + "_fold")
         if fold in ("0", "1"):
             raw[name + "_fold"] = fold
+    if form.get("publish_now"):  # the explicit choice: no time, out as soon as approved
+        raw["desired_at"], raw["publish_now"] = "", "1"
     raw["variants"] = {
         c: form.get(f"variant_{c}", "") for c in CHANNEL_NAMES
         if form.get(f"variant_{c}", "").strip()
@@ -78,62 +76,12 @@ def empty_values(initiative: str = "") -> dict[str, Any]:
     return values
 
 
-def image_rules(settings: Settings) -> ImageRules:
-    """The image checks the settings ask for."""
-    return ImageRules(settings.max_upload_bytes, settings.min_image_side,
-                      settings.max_image_side, settings.max_image_pixels)
-
-
 def new_alt_texts(form: MultiDict[str, str]) -> list[str]:
     """Alt texts for new uploads: one field per file, or one line per file in a single field."""
     texts: list[str] = []
     for entry in form.getlist("new_alt"):
         texts.extend(line.strip() for line in entry.replace("\r\n", "\n").split("\n"))
     return texts
-
-
-def chosen_files(files: list[FileStorage]) -> list[FileStorage]:
-    """The file parts that carry a file (an empty file input still sends one empty part)."""
-    return [f for f in files if f is not None and f.filename]
-
-
-def _display_name(upload: FileStorage) -> str:
-    return Path((upload.filename or "").replace("\\", "/")).name.strip()[:255] or "?"
-
-
-def store_uploads(
-    files: list[FileStorage], alts: list[str], settings: Settings, room: int
-) -> tuple[list[Media], list[Problem]]:
-    """Check and store each uploaded image; return unsaved Media rows and the problems found."""
-    chosen = chosen_files(files)
-    problems: list[Problem] = []
-    if len(chosen) > room:
-        problems.append(("images", _(
-            "A draft can have at most %(max)s images; you can add %(room)s more.",
-            max=settings.images_per_draft, room=max(room, 0))))
-        return [], problems
-    for text in alts:
-        if len(text) > LIMITS["alt_text"]:
-            problems.append(("new_alt", _("An alt text can have at most %(max)s characters.",
-                                          max=LIMITS["alt_text"])))
-            break
-    rules = image_rules(settings)
-    media: list[Media] = []
-    for index, upload in enumerate(chosen):
-        name = _display_name(upload)
-        data = upload.stream.read(settings.max_upload_bytes + 1)
-        try:
-            stored = check_and_store(data, rules, Path(settings.upload_dir))
-        except ImageRejected as exc:
-            problems.append(("images", f"{name}: {exc.message(lang())}"))
-            continue
-        media.append(Media(
-            filename=name, stored_name=stored.stored_name, mime_type=stored.mime_type,
-            width=stored.width, height=stored.height, size_bytes=stored.size_bytes,
-            sha256=stored.sha256, alt_text=alts[index][:LIMITS["alt_text"]]
-            if index < len(alts) else "",
-        ))
-    return media, problems
 
 
 def media_changes(

@@ -28,19 +28,13 @@ from publisher.i18n import lang
 
 bp = Blueprint("public", __name__)
 
-# The public menu: (endpoint, label). Other public features add their pages explicitly with
-# `add_menu_entry` when they register their blueprint.
-PUBLIC_MENU: list[tuple[str, Any]] = [
+# The public menu: (endpoint, label). The app's registration passes further pages (the
+# newsletter sign-up, the suggestion form) to `init_app` explicitly; nothing is added on import.
+PUBLIC_MENU: tuple[tuple[str, Any], ...] = (
     ("public.index", _l("News")),
     ("public.events", _l("Events")),
     ("public.feeds_help", _l("Feeds and calendars")),
-]
-
-
-def add_menu_entry(endpoint: str, label: Any) -> None:
-    """Add a page to the public menu (call it from the feature's registration)."""
-    if all(e != endpoint for e, _label in PUBLIC_MENU):
-        PUBLIC_MENU.append((endpoint, label))
+)
 
 
 def when(value: datetime | None, part: str = "datetime") -> str:
@@ -54,12 +48,13 @@ def when(value: datetime | None, part: str = "datetime") -> str:
     return format_datetime(value, _("EEEE d MMMM y, HH:mm"))
 
 
-def init_app(app: Flask) -> None:
-    """Register the public blueprint, its menu and its feed cache."""
+def init_app(app: Flask, more_menu: tuple[tuple[str, Any], ...] = ()) -> None:
+    """Register the public blueprint, its menu (plus `more_menu`) and its feed cache."""
     app.register_blueprint(bp)
     app.jinja_env.filters["when"] = when
     app.extensions["feed_cache"] = FeedCache()
-    app.jinja_env.globals["public_menu"] = lambda: [(e, str(label)) for e, label in PUBLIC_MENU]
+    menu = PUBLIC_MENU + tuple(more_menu)
+    app.jinja_env.globals["public_menu"] = lambda: [(e, str(label)) for e, label in menu]
 
 
 def now_utc() -> datetime:

@@ -10,11 +10,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from drafts.models import ChannelAccount, User
+from drafts.models import ChannelAccount
 from publisher.auth import actor
 from publisher.db import get_session
 from publisher.flows.delivery_views import delivery_problem
-from schedules.dispatcher import retry_now
+from publisher.flows.manage import deliveries
+from publisher.i18n import lang
+from publisher.security import safe_next
 from schedules.models import Delivery, DeliveryStatus, HeldReason
 
 bp = Blueprint("publishing", __name__)
@@ -49,7 +51,8 @@ def health() -> Any:
     """The publishing health screen."""
     db = get_session()
     now = datetime.now(UTC)
-    totals = dict(db.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all())
+    totals: dict[str, int] = {status: count for status, count in db.execute(
+        select(Delivery.status, func.count()).group_by(Delivery.status))}
     due_soon = _deliveries(db, Delivery.status == DeliveryStatus.SCHEDULED.value,
                            Delivery.due_at > now, Delivery.due_at <= now + timedelta(hours=24))
     late = _deliveries(db, or_(
@@ -80,18 +83,15 @@ def retry(id: int) -> Any:
     delivery = db.get(Delivery, id)
     if delivery is None:
         abort(404)
-    user: User = g.user
-    if not user.may_edit(delivery.draft):
-        abort(403)
     try:
-        retry_now(db, delivery, datetime.now(UTC), actor=actor(),
-                  confirmed_absent=request.form.get("confirmed_absent") == "yes")
-    except ValueError:
+        deliveries.retry(db, delivery, user=g.user, now=datetime.now(UTC), actor=actor(),
+                         confirmed_absent=request.form.get("confirmed_absent") == "yes")
+    except deliveries.DeliveryRefused as exc:
         db.rollback()
-        flash(_("This delivery cannot be sent again as it is. Schedule the draft again."), "error")
-        return redirect(request.form.get("back") or url_for("publishing.health"), 303)
+        if exc.status == 403:
+            abort(403)
+        flash(exc.message(lang()), "error")
+        return redirect(safe_next(request.form.get("back"), url_for("publishing.health")), 303)
     db.commit()
     flash(_("The delivery will be tried again now."), "success")
-    back = request.form.get("back") or ""
-    return redirect(back if back.startswith("/") and not back.startswith("//")
-                    else url_for("publishing.health"), 303)
+    return redirect(safe_next(request.form.get("back"), url_for("publishing.health")), 303)

@@ -46,7 +46,15 @@ def test_it_documents_every_api_route(app: Flask, spec):
         for method in rule.methods or () if method.lower() in METHODS
     }
     assert set(operations(spec)) == routes
-    assert len(routes) == 18  # drafts (6), reference data (2), approvals (2), subscriptions (8)
+    # drafts (6), reference data (3), approvals (7), media (3), deliveries (5), accounts (4),
+    # suggestions (4), the calendar and posting plan (13), subscriptions (8), reach (3)
+    assert len(routes) == 56
+
+
+def test_every_request_body_comes_with_an_example(spec):
+    for key, op in operations(spec).items():
+        for content_type, body in op.get("requestBody", {}).get("content", {}).items():
+            assert "example" in body or "examples" in body, (key, content_type)
 
 
 def test_it_says_every_operation_needs_a_bearer_token(spec):

@@ -52,3 +52,15 @@ def test_a_new_token_is_shown_once_in_the_browser(page, add_user, log_in):
     assert secret.startswith("pub_")
     page.goto("/admin/tokens")
     assert secret not in page.content()
+
+
+def test_a_refused_account_setting_passes_axe_and_is_named_beside_its_field(
+        page, add_user, log_in, check_a11y):
+    log_in(page, add_user("chef", Role.ADMIN))
+    page.goto("/admin/accounts")
+    page.get_by_role("link", name="Kulturmetropolens nyhedsbrev").first.click()
+    check_a11y(page)
+    page.get_by_label("Svar-adresse").fill("ikke en adresse")
+    page.get_by_role("button", name="Gem indstillingerne").click()
+    assert "e-mailadresse" in page.get_by_role("alert").inner_text()
+    check_a11y(page)

@@ -291,14 +291,15 @@ def test_metrics_page_through_more_than_a_thousand_recipients(sandbox: Any) -> N
     assert sum(s["opens"] for s in metrics.per_segment.values()) == metrics.normalised["opens"]
 
 
-def test_metrics_before_sending_are_zero(sandbox: Any) -> None:
+def test_metrics_before_sending_are_no_data_rather_than_zero(sandbox: Any) -> None:
     adapter = make_adapter(sandbox)
     subscribe_everyone(adapter)
     published = adapter.publish(make_post(scheduled_at=datetime.now(UTC) + timedelta(hours=2)))
 
     metrics = adapter.fetch_metrics(published)
 
-    assert metrics.normalised == {"opens": 0, "clicks": 0, "views": 0, "reach": 0}
+    assert metrics.normalised == {}
+    assert metrics.raw["note"] == "not sent yet"
 
 
 def test_an_account_without_from_name_or_reply_to_fails_as_configuration_before_creating(

@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from schedules_helpers import account, approved_draft, claim_one, reload
 
-from channels.base import ChannelSettings
 from channels.sandbox.mailchimp_site import seed_audience
 from drafts.models import ChannelAccount
+from publisher.config import load_settings
+from publisher.flows.accounts import adapter_factory
 from schedules.dispatcher import Dispatch, run_delivery
 from schedules.outbox import schedule_draft
-from schedules.posts import registry_factory
+from tests.schedules.helpers import account, approved_draft, claim_one, reload
 
 LIST_ID = "a1b2c3d4e5"
 OPTIONS = {"from_name": "Kulturmetropolen", "reply_to": "nyt@kulturby.dk"}
@@ -33,10 +33,11 @@ def newsletter(session, sandbox):
 
 @pytest.fixture
 def real_dispatch(sessions, settings, notes, clock, sandbox):
-    factory = registry_factory(
-        {"newsletter": ChannelSettings(base_url=sandbox.url("mailchimp"), timeout=2.0)},
-        lambda _env: {"api_key": "0123456789abcdef0123456789abcdef-us6"},
-    )
+    service = load_settings(env={}, overrides={
+        "secret_key": "s" * 32, "channel_timeout": 2.0,
+        "mailchimp_api_url": sandbox.url("mailchimp")})
+    factory = adapter_factory(service,
+                              lambda _env: {"api_key": "0123456789abcdef0123456789abcdef-us6"})
     return Dispatch(sessions, factory, settings, notes, "w-test", clock)
 
 

@@ -135,7 +135,7 @@ def test_an_edit_bumps_the_version_and_hash_and_is_audited(admin_client, db):
 
 
 def test_an_edit_of_an_approved_draft_sends_it_back_to_draft(admin_client, db, routine_policy):
-    create(admin_client)
+    create(admin_client, channels=["facebook"], desired_at="2099-06-01T10:00")
     draft_id = only_draft(db)["id"]
     assert admin_client.post_form(f"/drafts/{draft_id}/transition",
                                   {"action": "approve"}).status_code == 302

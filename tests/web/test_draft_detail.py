@@ -60,7 +60,7 @@ def test_it_shows_each_chosen_channels_text_and_count(admin_client, db):
 
 
 def test_the_history_lists_the_newest_event_first(admin_client, db, chairs):
-    draft_id = arrange(db)
+    draft_id = arrange(db, channels=["facebook"])
     admin_client.post_form(f"/drafts/{draft_id}/transition", {"action": "submit"})
     page = admin_client.get(f"/drafts/{draft_id}").get_data(as_text=True)
     history = page[page.index('class="history"'):]
@@ -69,7 +69,7 @@ def test_the_history_lists_the_newest_event_first(admin_client, db, chairs):
 
 
 def test_a_transition_moves_the_draft_and_is_audited(admin_client, db, chairs):
-    draft_id = arrange(db)
+    draft_id = arrange(db, channels=["facebook"])
     before = audit_count(db)
     response = admin_client.post_form(f"/drafts/{draft_id}/transition", {"action": "submit"})
     assert response.status_code == 302
@@ -81,7 +81,7 @@ def test_a_transition_moves_the_draft_and_is_audited(admin_client, db, chairs):
 
 def test_sending_for_approval_with_nobody_to_ask_explains_why_and_changes_nothing(
         admin_client, db):
-    draft_id = arrange(db)
+    draft_id = arrange(db, channels=["facebook"])
     before = audit_count(db)
     response = admin_client.post_form(f"/drafts/{draft_id}/transition", {"action": "submit"})
     assert response.status_code == 422

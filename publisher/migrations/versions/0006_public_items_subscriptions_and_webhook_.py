@@ -1,7 +1,7 @@
 """public items, subscriptions and webhook messages
 
 Revision ID: 0006
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-28 10:30:33.213734
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import drafts.models
 
 revision = '0006'
-down_revision = '0007'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

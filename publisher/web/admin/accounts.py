@@ -6,18 +6,20 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from channels.base import reason_text
-from drafts.models import CHANNEL_NAMES, ChannelAccount
-from publisher.auth import admin_required
-from publisher.config import ConfigError, account_credentials
+from channels.registry import REGISTRY
+from drafts.models import ChannelAccount
+from publisher.auth import actor, admin_required
+from publisher.config import ConfigError, account_credentials, current_settings
 from publisher.db import get_session
-from publisher.flows.accounts import check_connection
+from publisher.flows.firstday import paused
+from publisher.flows.manage.accounts import OPTIONS, test_account, update_account
 from publisher.i18n import lang
 from publisher.web.admin.common import (
     FormReader,
@@ -33,9 +35,8 @@ FIELDS = ("platform", "external_id", "name", "municipality", "credentials_env")
 
 
 def platform_labels() -> dict[str, str]:
-    """Each platform's name as people know it."""
-    return {"facebook": "Facebook", "instagram": "Instagram", "website": _("Website"),
-            "newsletter": _("Newsletter (Mailchimp)"), "x": "X"}
+    """Each platform's name as people know it (from its row in channels/registry.py)."""
+    return {name: _(row.long_label) for name, row in REGISTRY.items()}
 
 
 def credential_keys(prefix: str) -> tuple[list[str], str]:
@@ -67,7 +68,7 @@ def _read(db: Session, account: ChannelAccount | None) -> tuple[dict[str, Any], 
         form.fail("credentials_env", _("Use capital letters A–Z, digits and single underscores, "
                                        "e.g. KMP_FACEBOOK."))
     values: dict[str, Any] = {
-        "platform": form.choice("platform", CHANNEL_NAMES, _("Choose a platform.")),
+        "platform": form.choice("platform", tuple(REGISTRY), _("Choose a platform.")),
         "external_id": form.text("external_id", 120, _("Enter the account's id on the "
                                                         "platform.")),
         "name": form.text("name", 160, _("Enter a name people recognise the account by.")),
@@ -85,15 +86,43 @@ def _read(db: Session, account: ChannelAccount | None) -> tuple[dict[str, Any], 
     return values, form.errors
 
 
+def _option_rows(account: ChannelAccount | None, posted: dict[str, Any] | None = None,
+                 errors: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The platform's settings as form rows: name, label, kind, value, error."""
+    if account is None:
+        return []
+    current = {**(account.options or {}), **(posted or {})}
+    return [{"name": key, "label": option.label(lang()), "kind": option.kind,
+             "value": current.get(key), "error": (errors or {}).get(f"opt_{key}", "")}
+            for key, option in OPTIONS.get(account.platform, {}).items()]
+
+
+def _posted_options(platform: str) -> dict[str, Any]:
+    """The settings form's values: an empty text removes a setting, a box unticked is false."""
+    found: dict[str, Any] = {}
+    for key, option in OPTIONS.get(platform, {}).items():
+        raw = (request.form.get(f"opt_{key}") or "").strip()
+        if option.kind == "boolean":
+            found[key] = request.form.get(f"opt_{key}") == "yes"
+        elif not raw:
+            found[key] = None
+        elif option.kind == "integer":
+            found[key] = int(raw) if raw.isdigit() and len(raw) < 10 else raw
+        else:
+            found[key] = raw
+    return found
+
+
 def _form(account: ChannelAccount | None, values: dict[str, Any],
-          errors: dict[str, str]) -> Any:
+          errors: dict[str, str], **extra: Any) -> Any:
     keys, problem = credential_keys(account.credentials_env if account is not None else "")
     current = account.municipality if account is not None else None
     return show("admin/account_form.html", account=account, values=values, errors=errors,
-                platform_pairs=[(p, platform_labels().get(p, p)) for p in CHANNEL_NAMES],
+                platform_pairs=list(platform_labels().items()),
                 municipalities=municipality_options(get_session(),
                                                                               current),
-                credential_keys=keys, credential_problem=problem)
+                credential_keys=keys, credential_problem=problem,
+                option_rows=extra.get("option_rows", _option_rows(account)))
 
 
 def _conflict(account: ChannelAccount | None, values: dict[str, Any]) -> Any:
@@ -117,7 +146,7 @@ def accounts() -> Any:
 def account_new() -> Any:
     """Add a channel account."""
     if request.method == "GET":
-        return _form(None, {"platform": CHANNEL_NAMES[0]}, {})
+        return _form(None, {"platform": next(iter(REGISTRY))}, {})
     db = get_session()
     values, errors = _read(db, None)
     if errors:
@@ -157,11 +186,35 @@ def account_edit(account_id: int) -> Any:
         if changed:
             record(db, "account.updated", account_id=account.id, platform=account.platform,
                    changed=changed)
+        resumed = paused.resume(db, account, datetime.now(UTC), actor()) if changed else []
         db.commit()
     except IntegrityError:
         return _conflict(account, values)
     flash(_("The account %(name)s was saved.", name=account.name), "success")
+    if resumed:
+        flash(_("%(n)s deliveries that waited for this fix go out again now.", n=len(resumed)),
+              "success")
     return redirect(url_for("admin.accounts"))
+
+
+@bp.post("/accounts/<int:account_id>/settings")
+@admin_required
+def account_settings(account_id: int) -> Any:
+    """Save the platform settings of an account (the same rules as PATCH /api/v1/accounts)."""
+    db = get_session()
+    account = _get(db, account_id)
+    posted = _posted_options(account.platform)
+    problems = update_account(db, account, now=datetime.now(UTC), actor=actor(),
+                              options=posted)
+    if problems:
+        db.rollback()
+        errors = {"opt_" + p.field.removeprefix("options."): p.message(lang()) for p in problems}
+        values: dict[str, Any] = {n: getattr(account, n) for n in FIELDS}
+        values["municipality_id"] = str(account.municipality_id or "")
+        return _form(account, values, errors, option_rows=_option_rows(account, posted, errors))
+    db.commit()
+    flash(_("The account %(name)s was saved.", name=account.name), "success")
+    return redirect(url_for("admin.account_edit", account_id=account.id), 303)
 
 
 @bp.post("/accounts/<int:account_id>/active")
@@ -183,9 +236,8 @@ def account_test(account_id: int) -> Any:
     """Ask the platform whether the account works, and record the answer."""
     db = get_session()
     account = _get(db, account_id)
-    settings = current_app.extensions["publisher_settings"]
-    ok = check_connection(settings, account, datetime.now(UTC))
-    record(db, "account.tested", account_id=account.id, health=account.health)
+    settings = current_settings()
+    ok = test_account(db, settings, account, now=datetime.now(UTC), actor=actor())
     db.commit()
     if ok:
         flash(_("The connection to %(name)s works: %(detail)s", name=account.name,
