@@ -52,7 +52,7 @@ def serve(bind: str, workers: int, dev: bool) -> None:
     os.execvp(
         sys.executable,
         [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
-         "--access-logfile", "-", "--logger-class", "publisher.gunicorn_logging.Logger",
+         "--access-logfile", "-", "--logger-class", "publisher.logs.GunicornLogger",
          "publisher.wsgi:app"],
     )
 
@@ -91,7 +91,3 @@ def _check_config() -> None:
 from publisher import cli_app  # noqa: E402  (commands that need the app)
 
 cli_app.register(main)
-
-from publisher.cli_reach import reach_group  # noqa: E402
-
-main.add_command(reach_group)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
+from gunicorn.glogging import Logger as _GunicornLogger
 
 from publisher.config import Settings
 
@@ -141,3 +142,23 @@ def init_app(app: Flask, settings: Settings) -> None:
         werkzeug.addFilter(RedactingFilter())
     app.logger.handlers[:] = logging.getLogger("publisher").handlers
     app.logger.setLevel(settings.log_level.upper())
+
+
+class GunicornLogger(_GunicornLogger):  # type: ignore[misc]
+    """gunicorn's access log without secrets (`--logger-class publisher.logs.GunicornLogger`).
+
+    Every atom of the access line passes through `redact`: the request line, path, query, the
+    referrer (a page behind an approval link is the referrer of its stylesheet) and a redirect's
+    Location; cookie and authorization headers, should a custom format name them, are replaced
+    whole.
+    """
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        found: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        for key, value in found.items():
+            lower = key.lower()
+            if "cookie" in lower or "authorization" in lower:
+                found[key] = REDACTED
+            elif isinstance(value, str):
+                found[key] = redact(value)
+        return found

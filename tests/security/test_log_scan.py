@@ -150,7 +150,7 @@ def test_gunicorns_access_log_and_the_json_log_hold_no_secret(
              "--access-logfile", str(access), "--access-logformat",
              '%(h)s "%(r)s" %(s)s "%(f)s" "%({location}o)s" %(U)s?%(q)s '
              '"%({cookie}i)s" "%({authorization}i)s"',
-             "--logger-class", "publisher.gunicorn_logging.Logger", "publisher.wsgi:app"],
+             "--logger-class", "publisher.logs.GunicornLogger", "publisher.wsgi:app"],
             env=env, stderr=err, cwd=Path(__file__).resolve().parents[2])
         try:
             base = f"http://127.0.0.1:{port}"

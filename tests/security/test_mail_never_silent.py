@@ -81,7 +81,8 @@ def test_the_api_shows_the_failed_mail(app, db, smtp, admin, editor):
 
 def test_a_failed_notice_does_not_set_off_another_notice(app, db, smtp, editor, peek):
     """The failure notice itself failing must not loop."""
-    from publisher.flows.security.mail_failures import NOTICE_KIND, mail_failed
+    from publisher.flows.notices import mail_failed
+    from publisher.flows.security.mail_failures import NOTICE_KIND
 
     draft = make_draft(db, editor)
     with app.app_context():

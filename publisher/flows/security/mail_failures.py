@@ -4,32 +4,13 @@ the request's mail as failed instead of sent."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from flask import has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from drafts.approvals import ApprovalRequest
 from drafts.mailbox import OutgoingMail
-from drafts.models import Draft
-from drafts.states import audit
-from publisher.flows import notices as approval_mail
 
-SYSTEM = ("system", None, "mail")
-NOTICE_KIND = "notice_mail_failed"
-
-
-def mail_failed(session: Session, mail: OutgoingMail, now: datetime) -> None:
-    """Record that `mail` will never arrive and tell the secretariat (commits)."""
-    draft = session.get(Draft, mail.draft_id) if mail.draft_id is not None else None
-    audit(session, action="mail_failed", actor=SYSTEM, now=now, draft=draft,
-          details={"mail": mail.id, "kind": mail.kind, "to": mail.to_name or mail.to_addr,
-                   "error": mail.last_error[:300]})
-    if draft is not None and mail.kind != NOTICE_KIND and has_app_context():
-        approval_mail.notify_secretariat(session, draft, "mail_failed", now,
-                                         who=mail.to_name or mail.to_addr)
-    session.commit()
+NOTICE_KIND = "notice_mail_failed"  # publisher.flows.notices.mail_failed sends these
 
 
 def request_mail_status(session: Session, request: ApprovalRequest) -> str | None:
