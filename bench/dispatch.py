@@ -21,7 +21,7 @@ delivery in our code, and a worker's peak memory.
 
 The sandbox runs as its own process (`python -m channels.sandbox --latency L`), so every X
 create takes `latency` seconds; workers are `bench/dispatch.py worker …` subprocesses running
-schedules.worker.main with the registry's adapter factory, logging at INFO to files as in
+schedules.worker.main with the service's adapter factory, logging at INFO to files as in
 production. Without --database-url each scenario gets a fresh SQLite file; with it, the database
 is migrated, and it must have no open deliveries of its own (they would be drained too).
 """
@@ -163,9 +163,9 @@ def stop_workers(procs: list[WorkerProc]) -> None:
 
 def worker_main(database_url: str, sandbox_url: str, worker_id: str, log: str,
                 settings: dict[str, Any]) -> None:
-    """One worker until SIGTERM: schedules.worker.main with the registry's adapters."""
-    from channels.base import ChannelSettings
-    from schedules.posts import registry_factory
+    """One worker until SIGTERM: schedules.worker.main with the service's adapter factory."""
+    from publisher.config import load_settings
+    from publisher.flows.accounts import adapter_factory
     from schedules.worker import main
 
     handler = logging.FileHandler(log)
@@ -175,8 +175,9 @@ def worker_main(database_url: str, sandbox_url: str, worker_id: str, log: str,
         logger.handlers[:] = [handler]
         logger.setLevel(logging.INFO)
         logger.propagate = False
-    channel = {"x": ChannelSettings(base_url=f"{sandbox_url}/x", timeout=30.0)}
-    factory = registry_factory(channel, lambda env: {"bearer_token": f"{env.split('_')[-1]}-b"})
+    service = load_settings(env={}, overrides={"secret_key": "bench-" * 6, "channel_timeout": 30.0,
+                                               "x_api_url": f"{sandbox_url}/x"})
+    factory = adapter_factory(service, lambda env: {"bearer_token": f"{env.split('_')[-1]}-b"})
     engine = make_engine(database_url, pool_size=int(settings.get("pool_size", 8)) + 4,
                          max_overflow=10)
     main(engine, factory, settings, worker_id=worker_id)

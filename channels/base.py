@@ -175,6 +175,36 @@ REASON_CAUSES: dict[str, Cause] = {
 }
 
 
+FREE_RETRIES = 10  # lost answers on steps that show nothing, retried without spending a try
+
+
+def invisible_step_error(post: Post, exc: ChannelError) -> ChannelError:
+    """A failure on a step that cannot show anything to anyone, as the dispatcher should see it.
+
+    Uploads, terms, drafts, Instagram containers and unsent Mailchimp campaigns are invisible
+    and found again by lookup, so a lost answer or a passing error on them needs neither a
+    reconciliation nor one of the delivery's tries: a RETRYABLE error with costs_attempt=False,
+    retried after a second. After FREE_RETRIES (counted in `post.state`) it costs a try again.
+    Permanent errors pass through unchanged.
+    """
+    if exc.kind is ErrorKind.PERMANENT:
+        return exc
+    used = int(post.state.get("free_retries") or 0)
+    free = used < FREE_RETRIES
+    if free:
+        post.remember("free_retries", used + 1)
+    lost = exc.kind is ErrorKind.UNKNOWN
+    return ChannelError(
+        ErrorKind.RETRYABLE,
+        "platform_unavailable" if lost else exc.reason,
+        f"lost answer, will look it up: {exc.detail}" if lost else exc.detail,
+        retry_after=max(1.0, exc.retry_after or 1.0),
+        platform_code=exc.platform_code,
+        http_status=exc.http_status,
+        costs_attempt=not free,
+    )
+
+
 def cause_of(failure: ChannelError | str) -> Cause:
     """The cause of a ChannelError, or of a stored reason key (unknown when not ours)."""
     if isinstance(failure, ChannelError):
@@ -199,10 +229,14 @@ class ChannelError(Exception):
         platform_code: str | None = None,
         http_status: int | None = None,
         cause: Cause | None = None,
+        costs_attempt: bool = True,
     ) -> None:
         if reason not in REASONS:
             raise ValueError(f"unknown reason {reason!r}")
-        self.cause = cause or REASON_CAUSES[reason]
+        self.cause = cause or REASON_CAUSES.get(reason, Cause.UNKNOWN)
+        # False for a step that cannot make anything visible (an upload, a term, a draft) and
+        # is found again by lookup: retrying it spends nothing of the publishing budget.
+        self.costs_attempt = costs_attempt
         super().__init__(f"{kind.value}/{reason}: {detail}")
         self.kind = kind
         self.reason = reason
@@ -236,6 +270,26 @@ class Problem:
 
     def message(self, lang: str = "da") -> str:
         return self.message_en if lang == "en" else self.message_da
+
+
+@dataclass(frozen=True)
+class TextRules:
+    """How long a channel's text may be (None: no limit) and how the platform counts it."""
+
+    limit: int | None = None
+    measure: Callable[[str], int] = len
+
+
+@dataclass(frozen=True)
+class MediaRules:
+    """What images a channel takes (None or empty: no rule of the platform's own)."""
+
+    max_images: int | None = None
+    max_bytes: int | None = None
+    mime_types: tuple[str, ...] = ()
+    min_aspect: float | None = None  # width / height
+    max_aspect: float | None = None
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -349,10 +403,12 @@ class ChannelSettings:
 
 
 class Adapter:
-    """Base class for a platform adapter. Subclasses set `platform` and implement the four calls."""
+    """Base class for a platform adapter. Subclasses set `platform` and their rules, and implement
+    the four calls. The rules are read through the channel's row in channels/registry.py."""
 
     platform: ClassVar[str] = ""
-    label: ClassVar[str] = ""
+    text_rules: ClassVar[TextRules] = TextRules()
+    media_rules: ClassVar[MediaRules] = MediaRules()
 
     def __init__(
         self,
@@ -388,3 +444,11 @@ class Adapter:
     def test_connection(self) -> str:
         """Check credentials and ids with a harmless read; return a short description."""
         raise NotImplementedError
+
+    def discard(self, post: Post) -> list[str]:
+        """Remove what a delivery that failed for good left on the platform (never live items).
+
+        Returns what is still there for a person to remove; the ids it removed are dropped from
+        `post.state`, so a later "retry now" starts those steps afresh.
+        """
+        return []

@@ -21,11 +21,13 @@ from channels.base import (
     Adapter,
     ChannelError,
     ErrorKind,
+    MediaRules,
     Metrics,
     Post,
     Problem,
     Published,
     Rendered,
+    TextRules,
 )
 from channels.graph import GraphClient, normalise_text, parse_graph_time
 
@@ -76,7 +78,9 @@ class FacebookAdapter(Adapter):
     render = staticmethod(render)  # the same function previews use
 
     platform = "facebook"
-    label = "Facebook"
+    text_rules = TextRules(limit=MAX_MESSAGE)
+    media_rules = MediaRules(max_images=MAX_PHOTOS, max_bytes=DEFAULT_MAX_PHOTO_BYTES,
+                             mime_types=PHOTO_TYPES)
 
     # --- validation ----------------------------------------------------------------------
 
@@ -86,11 +90,12 @@ class FacebookAdapter(Adapter):
         message = self.message(post)
         if not message.strip() and not post.media:
             problems.append(_problem("text", "empty", "Opslaget er tomt.", "The post is empty."))
-        if len(message) > MAX_MESSAGE:
+        limit = self.text_rules.limit
+        if limit is not None and len(message) > limit:
             problems.append(_problem(
                 "text", "text_too_long",
-                f"Teksten er {len(message)} tegn; Facebook tillader højst {MAX_MESSAGE}.",
-                f"The text is {len(message)} characters; Facebook allows at most {MAX_MESSAGE}.",
+                f"Teksten er {len(message)} tegn; Facebook tillader højst {limit}.",
+                f"The text is {len(message)} characters; Facebook allows at most {limit}.",
             ))
         if post.link and urlsplit(post.link).scheme not in ("http", "https"):
             problems.append(_problem("link", "link_invalid",

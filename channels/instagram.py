@@ -29,11 +29,14 @@ from channels.base import (
     Adapter,
     ChannelError,
     ErrorKind,
+    MediaRules,
     Metrics,
     Post,
     Problem,
     Published,
     Rendered,
+    TextRules,
+    invisible_step_error,
 )
 from channels.graph import GraphClient, normalise_text, parse_graph_time
 from channels.graph_errors import classify_subcode
@@ -91,7 +94,10 @@ class InstagramAdapter(Adapter):
     render = staticmethod(render)  # the same function previews use
 
     platform = "instagram"
-    label = "Instagram"
+    text_rules = TextRules(limit=MAX_CAPTION)
+    media_rules = MediaRules(max_images=MAX_CAROUSEL, max_bytes=MAX_IMAGE_BYTES,
+                             mime_types=("image/jpeg",), min_aspect=MIN_ASPECT,
+                             max_aspect=MAX_ASPECT, required=True)
 
     # --- validation ----------------------------------------------------------------------
 
@@ -144,11 +150,12 @@ class InstagramAdapter(Adapter):
 
     def _caption_problems(self, caption: str) -> list[Problem]:
         problems: list[Problem] = []
-        if len(caption) > MAX_CAPTION:
+        limit = self.text_rules.limit
+        if limit is not None and len(caption) > limit:
             problems.append(_problem(
                 "text", "text_too_long",
-                f"Teksten er {len(caption)} tegn; Instagram tillader højst {MAX_CAPTION}.",
-                f"The text is {len(caption)} characters; Instagram allows at most {MAX_CAPTION}.",
+                f"Teksten er {len(caption)} tegn; Instagram tillader højst {limit}.",
+                f"The text is {len(caption)} characters; Instagram allows at most {limit}.",
             ))
         hashtags = len(HASHTAG.findall(caption))
         house_limit = int(self.settings.options.get("max_hashtags", 5))
@@ -192,7 +199,10 @@ class InstagramAdapter(Adapter):
                 container, status = None, None
         self._check_quota(graph)
         if not container:
-            container = self._create_containers(graph, post)
+            try:  # containers are invisible: a lost one expires unseen within 24 h
+                container = self._create_containers(graph, post)
+            except ChannelError as exc:
+                raise invisible_step_error(post, exc) from exc
         self._wait_until_finished(graph, post, str(container), status)
         try:
             body = graph.post(f"{self.account.external_id}/media_publish",

@@ -5,8 +5,9 @@ Auth is an Application Password: `account.external_id` is the WordPress user nam
 
 Publishing is two-phase so that it can be repeated safely (§7):
 
-1. upload each image (`POST /wp/v2/media`, raw body), remembering the attachment ids as
-   `media_ids`; the first becomes the featured image, the others a core `[gallery]`;
+1. upload each image (`POST /wp/v2/media`, raw body) under a slug fixed by the marker
+   (`media_slug`), remembering the attachment ids as `media_ids`; the first becomes the
+   featured image, the others a core `[gallery]`;
 2. make sure the initiative exists as a category and each municipality as a tag (a duplicate name
    answers 400 `term_exists` carrying the existing `term_id`, which we use; a user who may not
    create terms gets existing ones looked up, and missing ones are listed in
@@ -16,6 +17,14 @@ Publishing is two-phase so that it can be repeated safely (§7):
    as `post_id`;
 4. flip it: `POST /wp/v2/posts/{id}` with `status=publish`, or `status=future` + `date_gmt` when
    `post.scheduled_at` is ahead. Updating a post is idempotent, so step 4 may be repeated.
+
+Steps 1–3 cannot show anything to a reader, so they resume by lookup: before a step is sent its
+pending mark is remembered (`media_pending`, `draft_pending`; terms are remembered in `term_ids`),
+and after a lost answer the next run looks for the result (media by slug, the draft by slug, a
+term by asking again: WordPress answers term_exists) instead of repeating it. Such a lost answer
+is a RETRYABLE error with `costs_attempt=False` (channels.base.invisible_step_error): no
+reconciliation wait and none of the delivery's tries (at most FREE_RETRIES times). Only the
+flip (step 4) can make a post visible, and only its lost answer goes through reconciliation.
 
 `find_existing` asks by the remembered id, else by slug (also the `-2` slug WordPress gives a
 second post with the same slug, the double-post signature). A **draft** it finds is "created but
@@ -48,11 +57,14 @@ from channels.base import (
     Adapter,
     ChannelError,
     ErrorKind,
+    MediaItem,
+    MediaRules,
     Metrics,
     Post,
     Problem,
     Published,
     Rendered,
+    invisible_step_error,
 )
 from channels.transport import transport_error
 from channels.website_errors import classify_response, json_or_none
@@ -82,6 +94,11 @@ def render(post: Post, options: Mapping[str, Any] | None = None) -> Rendered:
         content += f'<p><a href="{href}">{html.escape(label)}</a></p>'
     return Rendered(text=post.text, title=post.title, html=content, images=tuple(post.media),
                     length=len(post.title.strip()), limit=TITLE_MAX)
+
+
+def media_slug(post: Post, index: int) -> str:
+    """The slug our index-th image of this delivery is uploaded under (found again by it)."""
+    return f"{slug_for(post.marker)}-img-{index + 1}"
 
 
 def slug_for(marker: str) -> str:
@@ -126,7 +143,7 @@ class WebsiteAdapter(Adapter):
     render = staticmethod(render)  # the same function previews use
 
     platform = "website"
-    label = "Website (WordPress)"
+    media_rules = MediaRules(mime_types=IMAGE_TYPES)
 
     # -- transport ------------------------------------------------------------------------------
 
@@ -227,14 +244,7 @@ class WebsiteAdapter(Adapter):
             categories, tags, skipped = self._terms(post)
             if skipped:
                 extra["skipped_terms"] = skipped
-            draft = self._call(
-                "POST",
-                "/wp/v2/posts",
-                write=True,
-                json_body=self._draft_body(post, media_ids, categories, tags),
-            )
-            post_id = int(draft["id"])
-            post.remember("post_id", post_id)
+            post_id = self._create_draft(post, media_ids, categories, tags)
         result = self._call(
             "POST", f"/wp/v2/posts/{post_id}", write=True, json_body=self._flip_body(post)
         )
@@ -279,13 +289,42 @@ class WebsiteAdapter(Adapter):
         except ChannelError as exc:
             if exc.http_status != 404 or exc.platform_code == "rest_post_invalid_id":
                 raise  # a 404 for the post itself means the post is gone, not the endpoint
+            # No stats endpoint means "no data", which is not the same as nobody reading it.
             return Metrics(
-                {"views": 0, "reach": 0},
-                {"stats": "unavailable", "note": "no stats endpoint", "detail": exc.detail},
+                {}, {"stats": "unavailable", "note": "no stats endpoint", "detail": exc.detail}
             )
         views = int(stats.get("views") or 0)
         visitors = int(stats.get("visitors") or 0)
         return Metrics({"views": views, "reach": visitors}, dict(stats))
+
+    def discard(self, post: Post) -> list[str]:
+        """Delete our never-published draft and the images uploaded for it; list what stays."""
+        left: list[str] = []
+        post_id = post.state.get("post_id")
+        if post_id:
+            try:
+                found = self._call("GET", f"/wp/v2/posts/{post_id}", write=False,
+                                   params={"context": "edit"})
+                if found.get("status") in LIVE_STATUSES:
+                    return []  # live after all: nothing of it is an orphan
+                self._call("DELETE", f"/wp/v2/posts/{post_id}", write=True,
+                           params={"force": "true"})
+                post.remember("post_id", None)
+                post.remember("draft_pending", None)
+            except ChannelError as exc:
+                if exc.platform_code != "rest_post_invalid_id":
+                    left.append(f"WordPress draft {post_id} ({exc.reason})")
+        kept: list[int] = []
+        for media_id in [int(i) for i in post.state.get("media_ids") or []]:
+            try:
+                self._call("DELETE", f"/wp/v2/media/{media_id}", write=True,
+                           params={"force": "true"})
+            except ChannelError as exc:
+                if exc.platform_code != "rest_post_invalid_id":
+                    kept.append(media_id)
+                    left.append(f"WordPress media {media_id} ({exc.reason})")
+        post.remember("media_ids", kept)
+        return left
 
     def test_connection(self) -> str:
         """Check the application password with GET /wp/v2/users/me."""
@@ -294,31 +333,79 @@ class WebsiteAdapter(Adapter):
 
     # -- steps ----------------------------------------------------------------------------------
 
+    @staticmethod
+    def _invisible(post: Post, exc: ChannelError) -> ChannelError:
+        """Uploads, terms and the draft show nothing and are found again by lookup."""
+        if exc.kind is not ErrorKind.UNKNOWN:
+            return exc  # a 429 or a refused connection keeps its own wait and cost
+        return invisible_step_error(post, exc)
+
     def _upload_media(self, post: Post) -> list[int]:
-        """Upload images not uploaded yet; remember the growing list of attachment ids."""
+        """Upload images not uploaded yet (an unanswered one is looked up by its slug first)."""
         media_ids: list[int] = [int(i) for i in post.state.get("media_ids") or []]
-        for item in post.media[len(media_ids) :]:
-            if not item.path:
-                raise ChannelError(P, "invalid_media", f"no local file for {item.url}")
-            try:
-                content = Path(item.path).read_bytes()
-            except OSError as exc:
-                raise ChannelError(P, "invalid_media", f"cannot read {item.path}: {exc}") from exc
-            filename = Path(item.path).name.replace('"', "")
-            attachment = self._call(
-                "POST",
-                "/wp/v2/media",
-                write=True,
-                data=content,
-                params={"alt_text": item.alt_text} if item.alt_text else None,
-                headers={
-                    "Content-Type": item.mime_type,
-                    "Content-Disposition": f'attachment; filename="{filename}"',
-                },
-            )
-            media_ids.append(int(attachment["id"]))
+        for index in range(len(media_ids), len(post.media)):
+            slug = media_slug(post, index)
+            found = self._find_media(slug) if post.state.get("media_pending") == slug else None
+            if found is None:
+                post.remember("media_pending", slug)
+                try:
+                    found = self._upload(post.media[index], slug)
+                except ChannelError as exc:
+                    raise self._invisible(post, exc) from exc
+            media_ids.append(found)
             post.remember("media_ids", list(media_ids))
+        if post.state.get("media_pending"):
+            post.remember("media_pending", None)
         return media_ids
+
+    def _upload(self, item: MediaItem, slug: str) -> int:
+        """Upload one image under our slug (so it can be found again); return its id."""
+        if not item.path:
+            raise ChannelError(P, "invalid_media", f"no local file for {item.url}")
+        try:
+            content = Path(item.path).read_bytes()
+        except OSError as exc:
+            raise ChannelError(P, "invalid_media", f"cannot read {item.path}: {exc}") from exc
+        filename = Path(item.path).name.replace('"', "")
+        params = {"slug": slug, **({"alt_text": item.alt_text} if item.alt_text else {})}
+        attachment = self._call(
+            "POST",
+            "/wp/v2/media",
+            write=True,
+            data=content,
+            params=params,
+            headers={
+                "Content-Type": item.mime_type,
+                "Content-Disposition": f'attachment; filename="{filename}"',
+            },
+        )
+        return int(attachment["id"])
+
+    def _find_media(self, slug: str) -> int | None:
+        """The id of the attachment we uploaded under `slug`, if the site has it."""
+        found = self._call("GET", "/wp/v2/media", write=False,
+                           params={"slug": slug, "per_page": 5, "context": "edit"})
+        return int(found[0]["id"]) if found else None
+
+    def _create_draft(
+        self, post: Post, media_ids: list[int], categories: list[int], tags: list[int]
+    ) -> int:
+        """Create the (invisible) draft once: an unanswered create is looked up by slug."""
+        body = self._draft_body(post, media_ids, categories, tags)
+        if post.state.get("draft_pending"):
+            live = self._find_by_slug(post)  # a draft of ours is remembered as post_id
+            if live is not None:
+                return int(live.external_id)  # flipping it again changes nothing
+            if post.state.get("post_id"):
+                return int(post.state["post_id"])
+        post.remember("draft_pending", True)
+        try:
+            draft = self._call("POST", "/wp/v2/posts", write=True, json_body=body)
+        except ChannelError as exc:
+            raise self._invisible(post, exc) from exc
+        post_id = int(draft["id"])
+        post.remember("post_id", post_id)
+        return post_id
 
     def _terms(self, post: Post) -> tuple[list[int], list[int], list[str]]:
         """Ensure the initiative category and municipality tags exist; return their ids."""
@@ -327,8 +414,18 @@ class WebsiteAdapter(Adapter):
         tags: list[int] = []
         names = [("categories", post.initiative_name)] if post.initiative_name else []
         names += [("tags", name) for name in post.municipality_names]
+        known: dict[str, int | None] = dict(post.state.get("term_ids") or {})
         for taxonomy, name in names:
-            term_id = self._ensure_term(taxonomy, name)
+            key = f"{taxonomy}:{name}"
+            if key in known:
+                term_id = known[key]
+            else:
+                try:  # a lost create is harmless: asked again, WordPress answers term_exists
+                    term_id = self._ensure_term(taxonomy, name)
+                except ChannelError as exc:
+                    raise self._invisible(post, exc) from exc
+                known[key] = term_id
+                post.remember("term_ids", dict(known))
             if term_id is None:
                 skipped.append(name)
             else:
@@ -360,7 +457,9 @@ class WebsiteAdapter(Adapter):
     ) -> dict[str, Any]:
         rendered = render(post, self.account.options)
         body: dict[str, Any] = {
-            "title": rendered.title,
+            # WordPress shows the title as HTML (`title.rendered`), unfiltered for accounts that
+            # may post unfiltered HTML: send it as text (channels/markup.md).
+            "title": html.escape(rendered.title, quote=False),
             "content": rendered.html or "",
             "status": "draft",
             "slug": self._slug(post),

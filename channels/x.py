@@ -45,11 +45,13 @@ from channels.base import (
     ChannelSettings,
     ErrorKind,
     MediaItem,
+    MediaRules,
     Metrics,
     Post,
     Problem,
     Published,
     Rendered,
+    TextRules,
 )
 from channels.x_errors import error_from_response, transport_error
 from channels.x_text import MAX_WEIGHTED_LENGTH, find_urls, weighted_length
@@ -140,7 +142,9 @@ class XAdapter(Adapter):
     render = staticmethod(render)  # the same function previews use
 
     platform = "x"
-    label = "X"
+    text_rules = TextRules(limit=MAX_WEIGHTED_LENGTH, measure=weighted_length)
+    media_rules = MediaRules(max_images=MAX_IMAGES, max_bytes=MAX_IMAGE_BYTES,
+                             mime_types=IMAGE_TYPES)
 
     def __init__(
         self,
@@ -194,8 +198,8 @@ class XAdapter(Adapter):
                 _problem("account", "not_configured", "X er ikke sat op.", "X is not configured.")
             )
         text = self._text(post)
-        limit = int(self.account.options.get("max_weighted_length", MAX_WEIGHTED_LENGTH))
-        length = weighted_length(text)
+        limit = int(self.account.options.get("max_weighted_length", self.text_rules.limit or 0))
+        length = self.text_rules.measure(text)
         if not text and not post.media:
             problems.append(
                 _problem("text", "empty", "Opslaget har hverken tekst eller billeder.",

@@ -25,7 +25,7 @@ from drafts.approvals import (
     ensure_policy_row,
 )
 from drafts.models import Draft
-from drafts.states import Status, audit
+from drafts.states import Actor, Status, audit
 
 SYSTEM = ("system", None, "approvals")
 
@@ -66,7 +66,7 @@ def hold(session: Session, draft: Draft, now: datetime) -> bool:
 
 
 def release(session: Session, draft: Draft, now: datetime,
-            actor: tuple[str, int | None, str]) -> None:
+            actor: Actor) -> None:
     """Lift a deadline hold (a person decided the draft may go out after all)."""
     row = draft_policy_row(session, draft)
     if row is not None and row.held_at is not None:

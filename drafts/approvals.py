@@ -25,12 +25,11 @@ from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from drafts.models import Approver, ApproverRole, Base, Draft, Initiative, utcnow
-from drafts.states import audit
+from drafts.states import Actor, audit
 
 DEFAULT_DEADLINE_HOURS = 24
 DEFAULT_REMINDER_HOURS = 24
 MAX_HOURS = 24 * 60
-Actor = tuple[str, int | None, str]
 
 
 class Mode(enum.StrEnum):
@@ -426,5 +425,5 @@ def request_approval(
 
 
 def void_on_edit(session: Session, draft: Draft, now: datetime) -> list[ApprovalRequest]:
-    """drafts.service hook: void every live request for an older version of the draft."""
+    """Void every live request for an older version of the draft (an edit changed it)."""
     return void_requests(session, draft, now, VoidReason.CONTENT_CHANGED, only_stale=True)

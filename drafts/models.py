@@ -131,6 +131,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Bumped to end every session of the user at once (logout, "log out everywhere").
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     initiatives: Mapped[list[Initiative]] = relationship(secondary=user_initiative)
 
@@ -153,12 +155,15 @@ class User(Base):
 
 
 class LoginAttempt(Base):
-    """Failed logins per username, for rate limiting across all web workers."""
+    """Failed logins per username and per client address, for rate limiting across all web
+    workers. The address is kept only as a keyed hash, and rows are purged after the window."""
 
     __tablename__ = "login_attempt"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username_key: Mapped[str] = mapped_column(String(64), index=True)
+    address_key: Mapped[str] = mapped_column(String(32), default="", server_default="",
+                                             index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

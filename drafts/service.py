@@ -2,12 +2,12 @@
 
 An edit that changes what will be published bumps `version`, recomputes `content_hash`, and sends
 an item that was in review, approved or scheduled back to draft: earlier approvals were for other
-content and no longer count.
+content and no longer count. What an edit sets off elsewhere (withdrawn deliveries, approvers
+asked again) is done by the caller, in order: see publisher/flows/editing.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -16,16 +16,8 @@ from sqlalchemy.orm import Session
 
 from drafts.content import content_fields, content_hash
 from drafts.models import Draft, Initiative, Media, Municipality, Variant
-from drafts.states import EDITABLE, Status, audit, transition
+from drafts.states import EDITABLE, Actor, Status, audit, transition
 from drafts.validation import DraftInput
-
-Actor = tuple[str, int | None, str]
-
-# Hooks other packages register to learn about content changes (e.g. to withdraw deliveries).
-# Called inside the same transaction, after the draft is updated.
-content_changed_hooks: list[Callable[[Session, Draft, datetime], None]] = []
-# Called when only the desired time changed (e.g. to move scheduled deliveries).
-time_changed_hooks: list[Callable[[Session, Draft, datetime], None]] = []
 
 
 class NotEditable(Exception):
@@ -112,9 +104,6 @@ def update_draft(
               details={"from": desired_before.isoformat() if desired_before else None,
                        "to": draft.desired_at.isoformat() if draft.desired_at else None})
     if not changed:
-        if desired_before != draft.desired_at:
-            for hook in time_changed_hooks:
-                hook(session, draft, now)
         return []
     draft.version += 1
     draft.content_hash = content_hash(draft)
@@ -126,6 +115,4 @@ def update_draft(
                    note="content changed; earlier approvals no longer apply")
     elif draft.status == Status.REJECTED:
         transition(session, draft, "reopen", actor=actor, now=now, note="edited after rejection")
-    for hook in content_changed_hooks:
-        hook(session, draft, now)
     return changed

@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session
 
 from drafts.models import AuditEvent, Draft
 
+# Who did something, for the audit trail: (type, id, label), e.g. ("user", 7, "mette").
+Actor = tuple[str, int | None, str]
+
 
 class Status(enum.StrEnum):
     DRAFT = "draft"
@@ -72,7 +75,7 @@ def audit(
     session: Session,
     *,
     action: str,
-    actor: tuple[str, int | None, str],
+    actor: Actor,
     now: datetime,
     draft: Draft | None = None,
     details: dict[str, Any] | None = None,
@@ -97,7 +100,7 @@ def transition(
     draft: Draft,
     action: str,
     *,
-    actor: tuple[str, int | None, str],
+    actor: Actor,
     now: datetime,
     note: str = "",
 ) -> Status:

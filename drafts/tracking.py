@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, select
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -48,6 +48,9 @@ class LinkClick(Base):
         ForeignKey("tracked_link.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     clicks: Mapped[int] = mapped_column(Integer, default=0)
+
+    # Reach reads clicks by period across all links: by day first, so history does not count.
+    __table_args__ = (Index("ix_tracked_link_click_day", "day"),)
 
 
 def new_code() -> str:

@@ -15,6 +15,12 @@ from zoneinfo import ZoneInfo
 
 from drafts.localtime import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc
 from drafts.models import CHANNEL_NAMES, Kind
+from drafts.text_rules import (
+    bad_characters,
+    clean_single_line,
+    url_has_bad_characters,
+    visible,
+)
 
 LIMITS = {
     "title": 200,
@@ -59,6 +65,9 @@ class DraftInput:
     ticket_url: str = ""
     audience: str = ""
     variants: dict[str, str] = field(default_factory=dict)
+
+
+SINGLE_LINE = ("title", "venue", "address", "price", "audience")  # see drafts.text_rules
 
 
 def _text(raw: dict[str, Any], name: str) -> str:
@@ -150,18 +159,33 @@ def clean_draft_input(
     kind = _text(raw, "kind") or Kind.POST.value
     if kind not in {k.value for k in Kind}:
         err("kind", "invalid_choice", "Ukendt type.", "Unknown kind.")
-    title = _text(raw, "title")
-    if not title:
-        err("title", "required", "Skriv en titel.", "Enter a title.")
     texts = {n: _text(raw, n) for n in
              ("title", "body", "link", "venue", "address", "price", "ticket_url", "audience")}
+    for name in SINGLE_LINE:
+        texts[name], ok = clean_single_line(texts[name])
+        if not ok:
+            err(name, "invalid_characters",
+                "Teksten indeholder kontroltegn eller tegn, der vender skriveretningen.",
+                "The text contains control characters or characters that reverse the "
+                "writing direction.")
+    if bad_characters(texts["body"], multiline=True):
+        err("body", "invalid_characters",
+            "Teksten indeholder kontroltegn eller tegn, der vender skriveretningen.",
+            "The text contains control characters or characters that reverse the "
+            "writing direction.")
+    if not visible(texts["title"]):
+        err("title", "required", "Skriv en titel.", "Enter a title.")
     for name, value in texts.items():
         if len(value) > LIMITS[name]:
             err(name, "too_long",
                 f"Højst {LIMITS[name]} tegn (der er {len(value)}).",
                 f"At most {LIMITS[name]} characters (there are {len(value)}).")
     for name in ("link", "ticket_url"):
-        if texts[name] and not is_http_url(texts[name]):
+        if url_has_bad_characters(texts[name]):
+            err(name, "invalid_url", "En adresse må ikke indeholde mellemrum, linjeskift eller "
+                "kontroltegn.", "An address may not contain spaces, line breaks or control "
+                "characters.")
+        elif texts[name] and not is_http_url(texts[name]):
             err(name, "invalid_url", "Skriv en fuld adresse, der begynder med https://.",
                 "Enter a full address starting with https://.")
 

@@ -43,12 +43,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
 
-    # Content-change hooks (drafts.service): withdraw deliveries, then void approvals and re-ask.
-    import publisher.flows.approval  # noqa: F401
-    import schedules.outbox  # noqa: F401
     from publisher.api import init_app as init_api
     from publisher.web import register_blueprints
 
     register_blueprints(app)
     init_api(app)
+    logs.learn_secret_routes(app)  # after every route exists: their secrets stay out of logs
     return app

@@ -7,7 +7,10 @@ requests, so a new route is protected without anyone remembering to protect it.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import math
 import secrets
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import wraps
@@ -19,6 +22,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from drafts.models import ApiToken, LoginAttempt, Role, User
+from drafts.states import Actor
+from publisher.config import current_settings
 from publisher.db import get_session
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,6 +31,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 TOKEN_PREFIX = "pub_"
 # A fixed hash to compare against when the username does not exist, so timing does not tell.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+BACKOFF_BASE = 2.0  # seconds after the first failure past the free ones; doubles each time
+USER_CAP = 60.0  # the longest a username waits: slowed, never locked out
+ADDRESS_FREE = 20  # failures from one address (any usernames) before it backs off
+SESSION_IDLE_SECONDS = 60 * 60 * 12  # a session unused this long ends
+SESSION_ABSOLUTE_SECONDS = 60 * 60 * 24  # and every session ends this long after login
 
 
 def public(view: F) -> F:
@@ -66,20 +76,59 @@ def _key(username: str) -> str:
     return username.strip().lower()[:64]
 
 
-def login_blocked(db: Session, username: str, now: datetime) -> bool:
-    """True when the username had too many failed logins within the window."""
-    settings = current_app.extensions["publisher_settings"]
-    since = now - timedelta(seconds=settings.login_window_seconds)
-    count = db.scalar(
-        select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.username_key == _key(username), LoginAttempt.at >= since
-        )
-    )
-    return (count or 0) >= settings.login_max_failures
+def address_key(address: str | None) -> str:
+    """A keyed hash of the client's address: enough to count its failures, useless to a reader."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, (address or "?").encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def record_failure(db: Session, username: str, now: datetime) -> None:
-    db.add(LoginAttempt(username_key=_key(username), at=now))
+def _backoff(count: int, free: int, cap: float) -> float:
+    """Seconds to wait after the last failure: none for the first `free`, then doubling."""
+    if count < free:
+        return 0.0
+    return float(min(cap, BACKOFF_BASE * 2 ** min(count - free, 20)))
+
+
+def _failures(db: Session, column: Any, key: str, since: datetime) -> tuple[int, datetime | None]:
+    count, last = db.execute(
+        select(func.count(), func.max(LoginAttempt.at)).where(column == key,
+                                                             LoginAttempt.at >= since)).one()
+    return int(count or 0), last
+
+
+def login_wait(db: Session, username: str, address: str | None, now: datetime) -> int:
+    """Seconds before this username may try again from this address (0: go ahead).
+
+    Failures back off, never lock: per username the wait doubles from 2 s up to a minute, so a
+    stranger spraying wrong passwords can slow an account but never shut its owner out; per
+    address (many usernames from one client) it doubles up to the whole window."""
+    settings = current_settings()
+    window = settings.login_window_seconds
+    since = now - timedelta(seconds=window)
+    waits = []
+    for column, key, free, cap in (
+        (LoginAttempt.username_key, _key(username), settings.login_max_failures, USER_CAP),
+        (LoginAttempt.address_key, address_key(address), ADDRESS_FREE, float(window)),
+    ):
+        count, last = _failures(db, column, key, since)
+        if last is not None:
+            if last.tzinfo is None:
+                last = last.replace(tzinfo=UTC)
+            waits.append((last - now).total_seconds() + _backoff(count, free, cap))
+    return max([0, *(math.ceil(w) for w in waits)])
+
+
+def login_blocked(db: Session, username: str, now: datetime,
+                  address: str | None = None) -> bool:
+    """True while the username (or the address) is in its back-off after failed logins."""
+    return login_wait(db, username, address, now) > 0
+
+
+def record_failure(db: Session, username: str, now: datetime, address: str | None = None) -> None:
+    """Count a failed login; purge failures older than the window (made-up names included)."""
+    window = current_settings().login_window_seconds
+    db.execute(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(seconds=window)))
+    db.add(LoginAttempt(username_key=_key(username), address_key=address_key(address), at=now))
     db.commit()
 
 
@@ -87,21 +136,46 @@ def clear_failures(db: Session, username: str) -> None:
     db.execute(delete(LoginAttempt).where(LoginAttempt.username_key == _key(username)))
 
 
+def session_stamp(user: User) -> str:
+    """What a session must still match: the user's session version, password, role and state.
+
+    A password reset, a role change or a deactivation changes the stamp, so every session
+    opened before it ends without anyone having to remember to end them."""
+    material = f"{user.id}|{user.session_version}|{user.password_hash}|{user.role}|{user.active}"
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
 def login_user(user: User) -> None:
+    now = int(time.time())
     session.clear()
     session["user_id"] = user.id
+    session["stamp"] = session_stamp(user)
+    session["born"] = now
+    session["seen"] = now
     session["locale"] = user.locale
     session.permanent = True
 
 
+def end_sessions(db: Session, user: User) -> None:
+    """End every session of `user` on every device (the caller commits)."""
+    user.session_version = (user.session_version or 0) + 1
+    db.flush()
+
+
 def logout_user() -> None:
+    """End the user's sessions everywhere (a copied cookie dies too) and clear this one."""
+    user: User | None = g.get("user")
+    if user is not None:
+        db = get_session()
+        end_sessions(db, user)
+        db.commit()
     locale = session.get("locale")
     session.clear()
     if locale:
         session["locale"] = locale
 
 
-def actor() -> tuple[str, int | None, str]:
+def actor() -> Actor:
     """The current user as an audit actor."""
     user: User | None = g.get("user")
     if user is None:
@@ -155,15 +229,30 @@ def user_for_token(db: Session, secret: str, now: datetime) -> User | None:
     return token.user
 
 
+def _session_alive(user: User | None, now: int) -> bool:
+    """The session's user is active, its stamp current, and it is neither idle nor too old."""
+    config = current_app.config
+    born, seen = session.get("born"), session.get("seen")
+    return (user is not None and user.active and isinstance(born, int)
+            and isinstance(seen, int) and session.get("stamp") == session_stamp(user)
+            and now - born <= config["SESSION_ABSOLUTE_SECONDS"]
+            and now - seen <= config["SESSION_IDLE_SECONDS"])
+
+
 def _load_user() -> None:
     g.user = None
     user_id = session.get("user_id")
-    if user_id is not None:
-        user = get_session().get(User, user_id)
-        if user is not None and user.active:
-            g.user = user
-        else:
-            session.pop("user_id", None)
+    if user_id is None:
+        return
+    now = int(time.time())
+    user = get_session().get(User, user_id) if isinstance(user_id, int) else None
+    if not _session_alive(user, now):
+        for key in ("user_id", "stamp", "born", "seen"):
+            session.pop(key, None)
+        return
+    g.user = user
+    if now - session["seen"] >= 60:  # renew the idle clock, not on every request
+        session["seen"] = now
 
 
 def _view_flag(name: str) -> bool:
@@ -187,5 +276,9 @@ def _guard() -> Any:
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(_guard)
+    app.config.setdefault("SESSION_IDLE_SECONDS", SESSION_IDLE_SECONDS)
+    app.config.setdefault("SESSION_ABSOLUTE_SECONDS", SESSION_ABSOLUTE_SECONDS)
+    # First of all hooks: who is asking is settled before anything reads the body (the body
+    # limit depends on it; CSRF parses forms), so an anonymous POST is refused unread.
+    app.before_request_funcs.setdefault(None, []).insert(0, _guard)
     app.jinja_env.globals["now_utc"] = lambda: datetime.now(UTC)

@@ -6,7 +6,7 @@ import os
 import sys
 
 import click
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 
 from publisher.config import ConfigError
 
@@ -21,8 +21,17 @@ def _create_app() -> object:
         sys.exit(2)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
-             add_version_option=False)
+class PublisherGroup(click.Group):
+    """Our commands only (not Flask's -e/-A/--debug or its plugin commands). The app is built
+    only by a command that needs it, so `--help` and `sandbox` need no secret key."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: object) -> click.Context:
+        extra.setdefault("obj", ScriptInfo(create_app=_create_app, set_debug_flag=False))
+        return super().make_context(info_name, args, parent=parent, **extra)  # type: ignore[arg-type]
+
+
+@click.group(cls=PublisherGroup)
 def main() -> None:
     """Publisher: queue, approve and publish posts to Facebook, Instagram, web and newsletter."""
 
@@ -43,7 +52,8 @@ def serve(bind: str, workers: int, dev: bool) -> None:
     os.execvp(
         sys.executable,
         [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
-         "--access-logfile", "-", "publisher.wsgi:app"],
+         "--access-logfile", "-", "--logger-class", "publisher.logs.GunicornLogger",
+         "publisher.wsgi:app"],
     )
 
 

@@ -16,11 +16,8 @@ from sqlalchemy import select
 
 from drafts.models import ApiToken, Initiative, Role, User
 from publisher.auth import hash_password, new_api_token, password_problem
+from publisher.config import current_organisation, current_settings
 from publisher.db import get_session
-
-
-def _settings() -> Any:
-    return current_app.extensions["publisher_settings"]
 
 
 @click.group("db")
@@ -35,7 +32,7 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
     from publisher.migrate import upgrade
 
-    upgrade(_settings().database_url, revision)
+    upgrade(current_settings().database_url, revision)
     click.echo(f"Database at {revision}.")
 
 
@@ -46,7 +43,7 @@ def demo() -> None:
     from publisher.seed import load_demo
 
     with click.progressbar(length=8, label="Demo data") as bar:
-        load_demo(get_session(), current_app.extensions["organisation"], _settings(),
+        load_demo(get_session(), current_organisation(), current_settings(),
                   datetime.now(UTC), progress=lambda _m: bar.update(1))
     click.echo("Demo data loaded. Log in as admin / demo-admin-password.")
 
@@ -58,7 +55,7 @@ def load_org() -> None:
     from publisher.seed import load_organisation
 
     db = get_session()
-    counts = load_organisation(db, current_app.extensions["organisation"])
+    counts = load_organisation(db, current_organisation())
     db.commit()
     click.echo(", ".join(f"{v} new {k}" for k, v in counts.items()))
 
@@ -152,7 +149,7 @@ def run_demo(host: str, port: int, sandbox_port: int) -> None:
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     store = Store()
-    sink = start_sink(store, host, _settings().smtp_port)
+    sink = start_sink(store, host, current_settings().smtp_port)
     _seed_sandbox_audiences(store)
     sandbox_server = make_server(host, sandbox_port, create_sandbox_app(store), threaded=True)
     threading.Thread(target=sandbox_server.serve_forever, daemon=True).start()
@@ -188,6 +185,40 @@ def _seed_sandbox_audiences(store: Any) -> None:
             seed_audience(store, list_id, str(options.get("merge_field") or "KOMMUNE"), slugs)
 
 
+@click.group("reach")
+def reach_group() -> None:
+    """Reach figures from the platforms."""
+
+
+@reach_group.command("collect")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Snapshot every published delivery now, not only what is due.",
+)
+@with_appcontext
+def reach_collect(everything: bool) -> None:
+    """Collect reach figures that are due (or all of them with --all)."""
+    from publisher.flows.accounts import build_adapter
+    from publisher.flows.reach.collect import collect_all, collect_due
+
+    settings: Any = current_app.extensions["publisher_settings"]
+    now = datetime.now(UTC)
+    session = get_session()
+    factory = lambda row: build_adapter(settings, row)  # noqa: E731
+    run = (
+        collect_all(session, factory, now)
+        if everything
+        else collect_due(session, factory, now, limit=10_000)
+    )
+    click.echo(f"Collected {len(run.collected)}; failed {len(run.failed)}.")
+    for delivery_id, reason in sorted(run.failed.items()):
+        click.echo(f"  delivery {delivery_id}: {reason} (will be tried again)", err=True)
+    if run.failed:
+        raise SystemExit(1)
+
+
 def register(group: click.Group) -> None:
-    for command in (db_group, demo, load_org, user_group, token_group, run_demo):
+    for command in (db_group, demo, load_org, user_group, token_group, run_demo, reach_group):
         group.add_command(command)

@@ -6,6 +6,7 @@ missing required secret, stops start-up with a `ConfigError` naming the setting 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -13,6 +14,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+
+from channels.registry import REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = Path(os.environ.get("PUBLISHER_CONFIG_DIR", ROOT / "config"))
@@ -82,6 +87,9 @@ class Settings:
     secret_key: str = field(repr=False, default="")
     smtp_password: str = field(repr=False, default="")
     organisation_file: str = ""
+    # feeds and subscriptions
+    webhook_allow_networks: str = ""  # CIDRs webhooks may reach although not public
+    webhook_timeout: float = 10.0
 
     @property
     def zone(self) -> ZoneInfo:
@@ -174,14 +182,7 @@ def check_settings(s: Settings) -> None:
     scheme = s.database_url.split(":", 1)[0]
     if scheme not in ("sqlite", "postgresql", "postgresql+psycopg"):
         raise ConfigError("database_url", "must start with sqlite:// or postgresql://")
-    for name in (
-        "base_url",
-        "facebook_graph_url",
-        "instagram_graph_url",
-        "mailchimp_api_url",
-        "wordpress_url",
-        "x_api_url",
-    ):
+    for name in ("base_url", *(row.base_url_setting for row in REGISTRY.values())):
         parts = urlsplit(getattr(s, name))
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(name, f"must be an http(s) URL, got {getattr(s, name)!r}")
@@ -195,6 +196,15 @@ def check_settings(s: Settings) -> None:
         raise ConfigError("locales", "only da and en are translated")
     if s.smtp_tls not in ("none", "starttls", "ssl"):
         raise ConfigError("smtp_tls", "must be none, starttls or ssl")
+    try:
+        for part in s.webhook_allow_networks.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)
+    except ValueError:
+        raise ConfigError("webhook_allow_networks",
+                          "must be IP networks separated by commas, e.g. 10.1.0.0/16") from None
+    if not 0 < s.webhook_timeout <= 60:
+        raise ConfigError("webhook_timeout", "must be more than 0 and at most 60 seconds")
     if s.log_format not in ("json", "text"):
         raise ConfigError("log_format", "must be json or text")
     for name in ("max_upload_bytes", "page_size", "login_max_failures", "images_per_draft"):
@@ -258,7 +268,7 @@ def load_organisation(path: str | Path) -> Organisation:
             )
     return Organisation(
         name=org["name"],
-        short_name=org.get("short_name", org["name"]),
+        short_name=str(org.get("short_name", org["name"])),
         website=org.get("website", ""),
         secretariat_email=org.get("secretariat_email", ""),
         municipalities=municipalities,
@@ -285,3 +295,15 @@ def account_credentials(prefix: str, env: dict[str, str] | None = None) -> dict[
         else:
             creds.setdefault(name, value)
     return creds
+
+
+def current_settings() -> Settings:
+    """The settings of the app serving this request or command (needs an app context)."""
+    found: Settings = current_app.extensions["publisher_settings"]
+    return found
+
+
+def current_organisation() -> Organisation:
+    """The organisation of the app serving this request or command (needs an app context)."""
+    found: Organisation = current_app.extensions["organisation"]
+    return found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, g
@@ -17,11 +19,29 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def private_file(path: Path, *, create: bool = True) -> None:
+    """Make `path` readable by its owner only (0600), creating it empty if asked and missing.
+
+    The database holds password hashes and approval state: no other account on the machine
+    reads it. A file owned by someone else is left alone."""
+    try:
+        if create and not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        if path.exists() and path.stat().st_uid == os.getuid():
+            path.chmod(0o600)
+    except OSError:
+        pass  # not ours to change; SQLite reports a real problem when it opens the file
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        path = engine.url.database
+        if path and path != ":memory:" and not path.startswith("file:"):
+            private_file(Path(path))
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -33,6 +53,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+            if path and path != ":memory:" and not path.startswith("file:"):
+                for suffix in ("", "-wal", "-shm"):  # WAL files hold the same data
+                    private_file(Path(path + suffix), create=False)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:

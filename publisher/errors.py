@@ -60,7 +60,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
-        return _render(exc.code or 500)
+        response = app.make_response(_render(exc.code or 500))
+        for name in ("Allow", "Retry-After"):  # 405 says what is allowed (RFC 9110 §15.5.6)
+            value = dict(exc.get_headers()).get(name)
+            if value:
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, g, request, session
 from flask_babel import Babel, format_datetime, get_locale
 
-from publisher.config import Settings
+from publisher.config import Settings, current_settings
 
 
 def select_locale() -> str:
     """The visitor's choice (session), then a logged-in user's, then the organisation default."""
-    settings: Settings = current_app.extensions["publisher_settings"]
+    settings = current_settings()
     allowed = settings.locale_list
     chosen = session.get("locale")
     if chosen in allowed:
@@ -28,7 +28,7 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    settings: Settings = current_app.extensions["publisher_settings"]
+    settings = current_settings()
     return settings.timezone
 
 

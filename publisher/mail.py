@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 from drafts.approval_links import make_token, rotate_nonce
 from drafts.approvals import ApprovalRequest, Decision
 from drafts.mailbox import LINK_MARK, OutgoingMail, claim, due_ids, finish, queue
-from publisher.config import Settings
+from drafts.text_rules import fold_single_line
+from publisher.config import Settings, current_settings
 
 log = logging.getLogger(__name__)
 SMTP_TIMEOUT = 15.0
@@ -90,9 +91,10 @@ def build_message(mail: OutgoingMail, mail_from: str, text: str, html: str) -> E
     if not ADDRESS.match(mail.to_addr):
         raise ValueError(f"not a usable address: {mail.to_addr!r}")
     message = EmailMessage()
-    message["Subject"] = mail.subject
+    # Headers are one line: a line break here (an old title, a name) would refuse the mail.
+    message["Subject"] = fold_single_line(mail.subject)
     message["From"] = mail_from
-    message["To"] = formataddr((mail.to_name, mail.to_addr))
+    message["To"] = formataddr((fold_single_line(mail.to_name), mail.to_addr))
     message["Date"] = format_datetime(datetime.now(UTC))
     domain = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = make_msgid(domain=domain)
@@ -114,7 +116,9 @@ def _with_link(session: Session, mail: OutgoingMail, settings: MailSettings,
     decided = request.decision not in (None, Decision.COMMENT.value)
     if mail.kind == "approval_reminder" and decided:
         return None
+    sent_before = request.sent_at
     nonce = rotate_nonce(session, request, now, settings.link_days)
+    request.sent_at = sent_before  # "sent" only once the server has accepted it (send_one)
     session.commit()  # the hash is stored before the link leaves
     link = approval_url(settings.base_url, make_token(settings.secret_key, request.id, nonce))
     return mail.text_body.replace(LINK_MARK, link), mail.html_body.replace(
@@ -128,8 +132,14 @@ def _permanent(exc: Exception) -> bool:
     return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
 
 
+# Called with (session, mail, now) when a mail has failed for good, so that nobody goes on
+# believing it was sent; the caller passes it in (publisher.flows.notices.mail_failed).
+OnFailed = Callable[[Session, OutgoingMail, datetime], None]
+
+
 def send_one(session: Session, mail_id: int, settings: MailSettings, now: datetime,
-             transport: Transport, *, due_only: bool = True) -> str:
+             transport: Transport, *, due_only: bool = True,
+             on_failed: OnFailed | None = None) -> str:
     """Claim and send one mail; return sent, cancelled, retry, failed or skipped."""
     if not claim(session, mail_id, now, due_only=due_only):
         return "skipped"
@@ -144,24 +154,32 @@ def send_one(session: Session, mail_id: int, settings: MailSettings, now: dateti
     except (smtplib.SMTPException, OSError, ValueError) as exc:
         log.warning("mail %s (%s) not sent: %s", mail.id, mail.kind, exc)
         finish(session, mail, now, f"{type(exc).__name__}: {exc}", permanent=_permanent(exc))
-        return "failed" if mail.status == "failed" else "retry"
+        if mail.status != "failed":
+            return "retry"
+        if on_failed is not None:
+            on_failed(session, mail, now)
+        return "failed"
+    if mail.approval_request_id is not None:
+        accepted = session.get(ApprovalRequest, mail.approval_request_id)
+        if accepted is not None:
+            accepted.sent_at = now
     finish(session, mail, now)
     return "sent"
 
 
 def send_pending(session: Session, now: datetime, settings: Settings | MailSettings | None = None,
-                 *, ids: list[int] | None = None, transport: Transport | None = None
-                 ) -> dict[str, int]:
+                 *, ids: list[int] | None = None, transport: Transport | None = None,
+                 on_failed: OnFailed | None = None) -> dict[str, int]:
     """Send what is due (or just `ids`); count the outcomes. Safe to run from several places."""
     if settings is None:
-        from flask import current_app
 
-        settings = current_app.extensions["publisher_settings"]
+        settings = current_settings()
     mail_settings = settings if isinstance(settings, MailSettings) else MailSettings.of(settings)
     send = transport or smtp_transport(mail_settings)
     counts: dict[str, int] = {}
     for mail_id in ids if ids is not None else due_ids(session, now):
-        outcome = send_one(session, mail_id, mail_settings, now, send, due_only=ids is None)
+        outcome = send_one(session, mail_id, mail_settings, now, send, due_only=ids is None,
+                           on_failed=on_failed)
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
 
@@ -169,11 +187,12 @@ def send_pending(session: Session, now: datetime, settings: Settings | MailSetti
 def _after_commit(session: Session) -> None:
     ids = session.info.pop("mail_after_commit", [])
     settings = session.info.pop("mail_settings", None)
+    on_failed = session.info.pop("mail_on_failed", None)
     if not ids or settings is None:
         return
     try:
         with Session(session.get_bind()) as sender:
-            send_pending(sender, datetime.now(UTC), settings, ids=ids)
+            send_pending(sender, datetime.now(UTC), settings, ids=ids, on_failed=on_failed)
     except Exception:  # the worker retries; the committed work must not look failed
         log.exception("sending mail right after the commit failed; the worker will retry")
 
@@ -182,10 +201,13 @@ def _after_rollback(session: Session, _previous: Any = None) -> None:
     session.info.pop("mail_after_commit", None)
 
 
-def queue_mail(session: Session, settings: Settings | MailSettings, **fields: Any
-               ) -> OutgoingMail:
-    """Queue a mail (drafts.mailbox.queue's fields) to be sent right after the next commit."""
+def queue_mail(session: Session, settings: Settings | MailSettings, *,
+               on_failed: OnFailed | None = None, **fields: Any) -> OutgoingMail:
+    """Queue a mail (drafts.mailbox.queue's fields) to be sent right after the next commit;
+    `on_failed` is told if it fails for good then."""
     mail = queue(session, **fields)
+    if on_failed is not None:
+        session.info["mail_on_failed"] = on_failed
     session.info.setdefault("mail_after_commit", []).append(mail.id)
     session.info["mail_settings"] = (settings if isinstance(settings, MailSettings)
                                      else MailSettings.of(settings))

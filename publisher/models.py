@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import drafts.approvals  # noqa: F401  (approval policies and requests)
-import drafts.mailbox  # noqa: F401  (the mail outbox)
-import drafts.models  # noqa: F401  (registers the tables)
-import drafts.suggestions  # noqa: F401  (activity suggestions, public form counts)
-import drafts.tracking  # noqa: F401  (tracked share links)
-import schedules.models  # noqa: F401
-import schedules.plan  # noqa: F401  (posting plan, quiet periods, calendar feeds)
-from drafts.models import Base
+from drafts import approvals, mailbox, models, suggestions, tracking
+from publisher.flows.feeds import models as feed_models
+from publisher.flows.reach import models as reach_models
+from schedules import models as schedule_models
+from schedules import plan
 
-metadata = Base.metadata
+# The modules that define tables: a table is in the metadata once its module is loaded, so the
+# metadata below is complete only with every one of them listed here.
+TABLE_MODULES = (models, approvals, mailbox, suggestions, tracking, schedule_models, plan,
+                 feed_models, reach_models)
+metadata = models.Base.metadata

@@ -21,10 +21,10 @@ from drafts.models import (
     Role,
     User,
 )
-from drafts.service import create_draft
 from drafts.validation import clean_draft_input
 from publisher.auth import hash_password
 from publisher.config import Organisation, Settings
+from publisher.flows.editing import create_draft
 
 DEMO_USERS = (
     # username, name, role, initiatives, password

@@ -10,7 +10,7 @@ from flask import Flask
 
 from publisher.config import Settings
 from publisher.db import make_engine
-from publisher.flows.accounts import build_adapter
+from publisher.flows.accounts import adapter_factory
 
 log = logging.getLogger("publisher.worker")
 
@@ -32,11 +32,6 @@ def schedule_settings(settings: Settings) -> dict[str, Any]:
     }
 
 
-def adapter_factory(settings: Settings) -> Any:
-    """Adapters for channel-account rows, credentials read afresh for every delivery."""
-    return lambda row: build_adapter(settings, row)
-
-
 def notifier(app: Flask) -> Any:
     """Tell the secretariat about failed and held deliveries and expiring tokens."""
 
@@ -54,17 +49,37 @@ def notifier(app: Flask) -> Any:
 
 def run(app: Flask) -> None:
     """Run the worker until SIGTERM."""
-    import schedules.outbox  # noqa: F401  (registers the content-change hook)
     from schedules.worker import run_forever
 
     settings: Settings = app.extensions["publisher_settings"]
     knobs = schedule_settings(settings)
     engine = make_engine(settings.database_url, pool_size=settings.worker_pool_size + 4)
     jobs = approval_jobs(app)
+    feeds = feed_jobs(app)
     try:
-        run_forever(engine, adapter_factory(settings), knobs, notifier(app))
+        run_forever(engine, adapter_factory(settings), knobs, notifier(app),
+                    leader_jobs=[reach_job(engine, settings)])
     finally:
         jobs.shutdown(wait=False)
+        feeds.shutdown(wait=False)
+
+
+def reach_job(engine: Any, settings: Settings) -> Any:
+    """Reach collection (+1 h, +24 h, +7 d, +28 d after publication), run by the leader only:
+    every leader round (every ~30 s) it collects what is due, a batch at a time."""
+    from sqlalchemy.orm import Session
+
+    from publisher.flows.reach.collect import collect_due
+
+    factory = adapter_factory(settings)
+
+    def job(now: datetime) -> None:
+        with Session(engine) as session:
+            run = collect_due(session, factory, now)
+        if run.collected or run.failed:
+            log.info("reach: collected %d, failed %d", len(run.collected), len(run.failed))
+
+    return job
 
 
 def approval_jobs(app: Flask) -> Any:
@@ -80,5 +95,24 @@ def approval_jobs(app: Flask) -> Any:
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(lambda: run_jobs(app), "interval", seconds=60, max_instances=1,
                       coalesce=True, next_run_time=datetime.now(UTC))
+    scheduler.start()
+    return scheduler
+
+
+FEED_JOB_SECONDS = 5  # how soon an item goes public (or is withdrawn) after its time
+
+
+def feed_jobs(app: Flask) -> Any:
+    """The public record, webhook deliveries and digests, every few seconds in every worker.
+
+    Each step claims its rows, so several workers may run them at once without the leader.
+    """
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from publisher.flows.feeds.jobs import run_feed_jobs
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(lambda: run_feed_jobs(app), "interval", seconds=FEED_JOB_SECONDS,
+                      max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
     scheduler.start()
     return scheduler

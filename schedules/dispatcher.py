@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from channels.base import Adapter, Cause, ChannelError, ErrorKind, Post, Published, cause_of
 from drafts.models import Draft, utcnow
-from drafts.states import Status, audit, transition
+from drafts.states import Actor, Status, audit, transition
 from schedules.claim import Claim
 from schedules.models import Attempt, Delivery, DeliveryStatus, HeldReason
 from schedules.posts import AdapterFactory, build_post
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 SessionFactory = Callable[[], Session]
 Notify = Callable[[str, Any], None]
 Clock = Callable[[], datetime]
-WORKER = ("system", None, "worker")
+WORKER: Actor = ("system", None, "worker")
 
 
 class LeaseLost(Exception):
@@ -93,6 +93,8 @@ class _Run:
             log.warning("delivery %s: lease lost; another worker reconciles it",
                         self.claim.delivery_id)
             outcome = "lost_lease"
+        if outcome == "failed":
+            self._discard_leftovers()
         for kind, delivery in self.to_notify:
             try:
                 self.d.notify(kind, delivery)
@@ -206,6 +208,13 @@ class _Run:
         with self.d.sessions() as s:
             d = self._fenced(s)
             now = self.d.clock()
+            if exc.kind == ErrorKind.RETRYABLE and not exc.costs_attempt:
+                # A step that shows nothing was cut short; the adapter finds its result by
+                # lookup next time, so neither the budget nor a reconciliation is spent on it.
+                d.attempts = max(0, d.attempts - 1)
+                d.next_attempt_at = now + timedelta(seconds=exc.retry_after or 1.0)
+                return self._finish(s, d, DeliveryStatus.SCHEDULED, "retry", exc.reason,
+                                    exc.detail)
             if exc.kind == ErrorKind.RETRYABLE:
                 if d.attempts >= self.d.settings.max_attempts:
                     return self._failed(s, d, exc.reason, exc.detail)
@@ -260,6 +269,27 @@ class _Run:
                 return self._finish(s, d, DeliveryStatus.UNCONFIRMED, "retry", reason, detail)
             d.last_error, d.last_error_detail = reason, detail
             return self._held(s, d, HeldReason.CANNOT_TELL, detail, error=reason)
+
+    def _discard_leftovers(self) -> None:
+        """Ask the adapter to remove what the failed delivery left; keep a list of the rest."""
+        if self.adapter is None or self.post is None:
+            return
+        self.post.checkpoint = None  # the claim is released; the state is written below
+        try:
+            left = self.adapter.discard(self.post)
+        except Exception:  # cleaning up is a courtesy; the failure is already recorded
+            log.exception("delivery %s: could not clean up", self.claim.delivery_id)
+            left = ["(cleanup failed; see the log)"]
+        state = dict(self.post.state)
+        if left:
+            state["leftovers"] = left
+        with self.d.sessions() as s:
+            s.execute(update(Delivery)
+                      .where(Delivery.id == self.claim.delivery_id,
+                             Delivery.status == DeliveryStatus.FAILED.value)
+                      .values(state=state)
+                      .execution_options(synchronize_session=False))
+            s.commit()
 
     def _lookup_quietly(self) -> Published | None:
         assert self.adapter is not None and self.post is not None
@@ -380,7 +410,7 @@ def _maybe_publish_draft(s: Session, draft_id: int, now: datetime) -> None:
 
 def retry_now(
     session: Session, delivery: Delivery, now: datetime, *, confirmed_absent: bool = False,
-    actor: tuple[str, int | None, str] = WORKER,
+    actor: Actor = WORKER,
 ) -> None:
     """A person's "retry now" after fixing the cause (no commit).
 

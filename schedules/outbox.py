@@ -19,13 +19,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from drafts import service
 from drafts.models import ChannelAccount, Draft
-from drafts.states import Status, audit, transition
+from drafts.states import Actor, Status, audit, transition
 from schedules.models import Delivery, DeliveryStatus, HeldReason
 from schedules.slots import quiet_periods_for
 
-Actor = tuple[str, int | None, str]
 SYSTEM: Actor = ("system", None, "scheduler")
 
 
@@ -184,13 +182,13 @@ def cancel_draft(session: Session, draft: Draft, now: datetime, *, actor: Actor 
     transition(session, draft, "cancel", actor=actor, now=now)
 
 
-def on_content_changed(session: Session, draft: Draft, now: datetime) -> None:
-    """drafts.service hook: an edit voided the approval, so nothing not started may go out."""
+def withdraw_after_edit(session: Session, draft: Draft, now: datetime) -> None:
+    """An edit voided the approval, so nothing not started may go out."""
     withdraw(session, draft, now, why="content changed; approval voided")
 
 
-def on_time_changed(session: Session, draft: Draft, now: datetime) -> None:
-    """drafts.service hook: the desired time moved, so move the deliveries not yet started."""
+def follow_desired_time(session: Session, draft: Draft, now: datetime) -> None:
+    """The desired time moved: move a scheduled draft's deliveries that have not started."""
     if draft.status != Status.SCHEDULED.value:
         return
     due = draft.desired_at or now
@@ -200,17 +198,3 @@ def on_time_changed(session: Session, draft: Draft, now: datetime) -> None:
                                    updated_at=now, attempts=0, held_reason="",
                                    status=DeliveryStatus.SCHEDULED.value)
     session.flush()
-
-
-def install_hooks() -> None:
-    """Register `on_content_changed` and `on_time_changed` with drafts.service (once)."""
-    if on_content_changed not in service.content_changed_hooks:
-        service.content_changed_hooks.append(on_content_changed)
-    if on_time_changed not in service.time_changed_hooks:
-        service.time_changed_hooks.append(on_time_changed)
-
-
-# Anything that can schedule a draft imports this module, so the hook is in place before the
-# first delivery exists. The dispatcher also refuses to publish a delivery whose content hash no
-# longer matches its draft's, so a process that never imported this module cannot slip through.
-install_hooks()

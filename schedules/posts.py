@@ -1,17 +1,17 @@
-"""Turning a delivery into the `Post` its adapter publishes, and adapters from channel accounts."""
+"""Turning a delivery into the `Post` its adapter publishes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from channels.base import Account, Adapter, ChannelSettings, MediaItem, Post
-from channels.registry import CHANNELS
+from channels.base import Adapter, MediaItem, Post
 from drafts.content import channel_text, render_markdown
 from drafts.models import ChannelAccount, Media
 from schedules.models import Delivery
 
+# Builds the adapter for a channel account (publisher.flows.accounts.adapter_factory).
 AdapterFactory = Callable[[ChannelAccount], Adapter]
 
 
@@ -53,28 +53,3 @@ def build_post(
         created_after=created_after or delivery.due_at,
         state=dict(delivery.state or {}),
     )
-
-
-def registry_factory(
-    channel_settings: Mapping[str, ChannelSettings],
-    credentials: Callable[[str], dict[str, str]],
-) -> AdapterFactory:
-    """An adapter factory over channels.registry: settings per platform, credentials by prefix.
-
-    `credentials(prefix)` resolves an account's `credentials_env` (publisher.config has
-    `account_credentials` for that); it is called for every delivery, so a reconnected account
-    is picked up without restarting the worker.
-    """
-
-    def factory(account: ChannelAccount) -> Adapter:
-        adapter_class = CHANNELS[account.platform]
-        resolved = Account(
-            platform=account.platform,
-            name=account.name,
-            external_id=account.external_id,
-            credentials=credentials(account.credentials_env) if account.credentials_env else {},
-            options=dict(account.options or {}),
-        )
-        return adapter_class(resolved, channel_settings[account.platform])
-
-    return factory

@@ -22,7 +22,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, wait
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,6 +42,10 @@ from schedules.settings import ScheduleSettings
 
 log = logging.getLogger(__name__)
 
+# A once-per-cluster job the service adds (e.g. reach collection): called with the time on every
+# leader round, after the built-in ones. Passed in explicitly; nothing registers itself.
+LeaderJob = Callable[[datetime], None]
+
 
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:64]
@@ -58,8 +62,10 @@ class Worker:
         self, sessions: SessionFactory, adapter_factory: AdapterFactory,
         settings: ScheduleSettings | None = None, notify: Notify = _ignore,
         worker_id: str | None = None, *, leader: Leader | None = None, clock: Clock = utcnow,
+        leader_jobs: Sequence[LeaderJob] = (),
     ) -> None:
         self.settings = settings or ScheduleSettings()
+        self.leader_jobs = tuple(leader_jobs)
         self.sessions = sessions
         self.worker_id = worker_id or default_worker_id()
         self.clock = clock
@@ -233,6 +239,11 @@ class Worker:
                 session.refresh(account)
         for account in accounts:
             self.notify(f"token_{account.health}", account)
+        for job in self.leader_jobs:
+            try:
+                job(now)
+            except Exception:  # one job's failure must not stop the others
+                log.exception("leader job %s failed; trying again next time", job)
         return True
 
     # running --------------------------------------------------------------------------------
@@ -329,6 +340,7 @@ def main(
     engine: Engine, adapter_factory: AdapterFactory,
     settings: Mapping[str, Any] | ScheduleSettings | None = None, notify: Notify = _ignore,
     worker_id: str | None = None, *, stop_event: threading.Event | None = None,
+    leader_jobs: Sequence[LeaderJob] = (),
 ) -> int:
     """Run a worker until SIGTERM/SIGINT (or `stop_event`); no Flask app needed.
 
@@ -342,7 +354,8 @@ def main(
     sessions = sessionmaker(engine)
     worker_id = worker_id or default_worker_id()
     leader = make_leader(engine, sessions, worker_id, settings.leader_ttl)
-    worker = Worker(sessions, adapter_factory, settings, notify, worker_id, leader=leader)
+    worker = Worker(sessions, adapter_factory, settings, notify, worker_id, leader=leader,
+                    leader_jobs=leader_jobs)
     stop = stop_event or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -362,10 +375,10 @@ def main(
 def run_forever(
     engine: Engine, adapter_factory: AdapterFactory,
     settings: Mapping[str, Any] | ScheduleSettings | None = None, notify: Notify = _ignore,
-    worker_id: str | None = None,
+    worker_id: str | None = None, leader_jobs: Sequence[LeaderJob] = (),
 ) -> None:
     """The CLI entry point: run until SIGTERM; exit at once if work outlived the grace period."""
-    left = main(engine, adapter_factory, settings, notify, worker_id)
+    left = main(engine, adapter_factory, settings, notify, worker_id, leader_jobs=leader_jobs)
     if left:
         logging.shutdown()
         os._exit(0)  # in-flight threads would otherwise hold the process open; leases cover them

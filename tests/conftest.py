@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.orm import Session
 
 from drafts.models import Initiative, Role, User
 from publisher import create_app
 from publisher.auth import hash_password
 from publisher.config import load_organisation
-from publisher.db import normalise_url
+from publisher.db import make_engine, normalise_url
 from publisher.migrate import upgrade
 from publisher.models import metadata
 from publisher.seed import load_organisation as seed_organisation
@@ -31,6 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PASSWORD = "correct horse battery staple"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+# The sandbox server (channels, schedules and approval tests use it), defined once.
+pytest_plugins = ["tests.sandbox_fixtures"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -101,6 +104,22 @@ def database_url(_template: str, tmp_path: Path) -> str:
     path = tmp_path / "test.db"
     shutil.copyfile(_template.removeprefix("sqlite:///"), path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """The test database's engine, configured as the service configures it, without Flask."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A Flask-free session for domain tests; objects stay readable after commit without a new
+    read transaction (which on SQLite would hold the write lock the code under test needs)."""
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
 
 
 @pytest.fixture

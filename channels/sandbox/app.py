@@ -15,51 +15,38 @@ from __future__ import annotations
 
 from flask import Flask
 
-from channels.sandbox.core import Faults, Store
-
-# Each platform module exposes `register(app, store, faults)`; listed explicitly, no magic.
-PLATFORM_MODULES = (
-    "channels.sandbox.facebook",
-    "channels.sandbox.instagram",
-    "channels.sandbox.mailchimp",
-    "channels.sandbox.wordpress",
-    "channels.sandbox.x",
-    "channels.sandbox.control",
-    "channels.sandbox.mailbox",
-    "channels.sandbox.pages",
+from channels.registry import REGISTRY
+from channels.sandbox import (
+    control,
+    facebook,
+    instagram,
+    mailbox,
+    mailchimp,
+    pages,
+    wordpress,
+    x,
 )
-
-PREFIXES = {
-    "facebook": "/facebook",
-    "instagram": "/instagram",
-    "mailchimp": "/mailchimp/3.0",
-    "wordpress": "/wordpress",
-    "x": "/x",
-}
-
-SETTING_NAMES = {
-    "facebook": "PUBLISHER_FACEBOOK_GRAPH_URL",
-    "instagram": "PUBLISHER_INSTAGRAM_GRAPH_URL",
-    "mailchimp": "PUBLISHER_MAILCHIMP_API_URL",
-    "wordpress": "PUBLISHER_WORDPRESS_URL",
-    "x": "PUBLISHER_X_API_URL",
-}
+from channels.sandbox.core import Faults, Store
 
 
 def settings_for(base: str) -> dict[str, str]:
     """The PUBLISHER_…_URL settings that point the service at a sandbox served at `base`."""
     base = base.rstrip("/")
-    return {SETTING_NAMES[p]: base + PREFIXES[p] for p in SETTING_NAMES}
+    return {row.env_name: base + row.sandbox_prefix for row in REGISTRY.values()}
 
 
 def create_sandbox_app(store: Store | None = None, faults: Faults | None = None) -> Flask:
     """Build the sandbox app with its own (or the given) state and fault knobs."""
-    import importlib
-
     app = Flask(__name__)
-    app.config["SANDBOX_STORE"] = store or Store()
-    app.config["SANDBOX_FAULTS"] = faults or Faults()
-    for name in PLATFORM_MODULES:
-        module = importlib.import_module(name)
-        module.register(app, app.config["SANDBOX_STORE"], app.config["SANDBOX_FAULTS"])
+    store = app.config["SANDBOX_STORE"] = store or Store()
+    faults = app.config["SANDBOX_FAULTS"] = faults or Faults()
+    # Each platform is served under the prefix its row in channels/registry.py names.
+    facebook.register(app, store, faults, REGISTRY["facebook"].sandbox_prefix)
+    instagram.register(app, store, faults, REGISTRY["instagram"].sandbox_prefix)
+    mailchimp.register(app, store, faults)  # /mailchimp: its API under /3.0, its archive pages
+    wordpress.register(app, store, faults, REGISTRY["website"].sandbox_prefix)
+    x.register(app, store, faults, REGISTRY["x"].sandbox_prefix)
+    control.register(app, store, faults)
+    mailbox.register(app, store, faults)
+    pages.register(app, store, faults)
     return app

@@ -6,6 +6,8 @@ POST   /_sandbox/faults          add a rule: {"platform", "op", "kind", "code", 
 DELETE /_sandbox/faults          remove every rule and the base latency
 DELETE /_sandbox/faults/<id>     remove one rule
 POST   /_sandbox/latency         {"seconds": s}: base latency for every platform call
+POST   /_sandbox/clock           {"at": ISO time | null}: hold the clock still (insight numbers
+                                 stop growing) or let it run again
 POST   /_sandbox/reset           forget everything every platform holds (faults stay)
 GET    /_sandbox/state           {"platforms": {platform: {collection: {"count", "total",
                                  "items"}}}}, filtered by ?platform= and ?q= (case-blind
@@ -24,7 +26,7 @@ from typing import Any
 
 from flask import Flask, Response, render_template_string, request
 
-from channels.sandbox.core import DroppedConnection, FaultRule, Faults, Store
+from channels.sandbox.core import DroppedConnection, FaultRule, Faults, Store, freeze_clock
 
 KINDS = (
     "error", "accept_then_timeout", "accept_then_drop", "accept_then_500", "latency",
@@ -254,6 +256,22 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
             return _bad('expected {"seconds": a number ≥ 0}')
         faults.latency = float(seconds)
         return _json({"latency": faults.latency})
+
+    @app.post("/_sandbox/clock")
+    def set_clock() -> Response:
+        body = request.get_json(silent=True)
+        at = body.get("at", "") if isinstance(body, dict) else ""
+        if at is None:
+            freeze_clock(None)
+            return _json({"at": None})
+        try:
+            moment = datetime.fromisoformat(str(at))
+        except ValueError:
+            return _bad('expected {"at": an ISO 8601 time with an offset, or null}')
+        if moment.tzinfo is None:
+            return _bad('expected {"at": an ISO 8601 time with an offset, or null}')
+        freeze_clock(moment.timestamp())
+        return _json({"at": moment.astimezone(UTC).isoformat()})
 
     @app.post("/_sandbox/reset")
     def reset() -> Response:

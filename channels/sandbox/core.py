@@ -16,9 +16,29 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+# The sandbox's clock. Insight numbers grow with the time since publication; freezing the clock
+# (POST /_sandbox/clock) holds them still, so a test can read the sandbox's own figures and then
+# check that the service collected exactly those.
+_frozen_at: list[float | None] = [None]
+
+
+def freeze_clock(at: float | None) -> None:
+    """Hold the sandbox's clock at `at` (a Unix time), or let it run again with None."""
+    _frozen_at[0] = at
+
+
+def frozen_at() -> float | None:
+    return _frozen_at[0]
+
+
+def now_ts() -> float:
+    """The sandbox's current Unix time: the frozen time if the clock is held."""
+    frozen = _frozen_at[0]
+    return time.time() if frozen is None else frozen
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return datetime.fromtimestamp(now_ts(), UTC)
 
 
 @dataclass

@@ -77,12 +77,10 @@ configure = KNOBS.configure  # change knobs (see DEFAULTS) until the next reset
 knob = KNOBS.get
 
 
-def register(app: Flask, store: Store, faults: Faults) -> None:
+def register(app: Flask, store: Store, faults: Faults, prefix: str) -> None:
     """Serve the Facebook Graph sandbox under its prefix."""
-    from channels.sandbox.app import PREFIXES
-
     sandbox = GraphSandbox(PLATFORM, "pages", store, faults)
-    sandbox.register(app, PREFIXES[PLATFORM], _Pages(sandbox).handle)
+    sandbox.register(app, prefix, _Pages(sandbox).handle)
 
 
 class _Pages:

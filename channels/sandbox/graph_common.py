@@ -26,7 +26,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from channels.sandbox.core import FaultRule, Faults, Store, fail_after_commit
+from channels.sandbox.core import FaultRule, Faults, Store, fail_after_commit, now_ts
 from channels.sandbox.graph_errors import error_response, json_response
 
 __all__ = ["error_response", "json_response"]  # re-exported for the platform modules
@@ -71,7 +71,7 @@ class GraphCall:
 
 
 def now() -> float:
-    return time.time()
+    return now_ts()
 
 
 def graph_time(ts: float) -> str:

@@ -90,12 +90,10 @@ configure = KNOBS.configure  # change knobs (see DEFAULTS) until the next reset
 knob = KNOBS.get
 
 
-def register(app: Flask, store: Store, faults: Faults) -> None:
+def register(app: Flask, store: Store, faults: Faults, prefix: str) -> None:
     """Serve the Instagram Graph sandbox under its prefix."""
-    from channels.sandbox.app import PREFIXES
-
     sandbox = GraphSandbox(PLATFORM, "instagram", store, faults)
-    sandbox.register(app, PREFIXES[PLATFORM], _Instagram(sandbox).handle)
+    sandbox.register(app, prefix, _Instagram(sandbox).handle)
 
 
 class _Instagram:

@@ -3,6 +3,10 @@
     POST/GET  /wp-json/wp/v2/posts            create (201 + Location) / list (slug, status, …)
     GET/POST  /wp-json/wp/v2/posts/{id}       read / update (publish, future + date_gmt)
     POST      /wp-json/wp/v2/media            raw body + Content-Disposition, or multipart "file"
+                                              (query: alt_text, title, slug)
+    GET       /wp-json/wp/v2/media            list (slug, search, parent)
+    DELETE    /wp-json/wp/v2/media/{id}       ?force=true deletes (media has no trash)
+    DELETE    /wp-json/wp/v2/posts/{id}       trash, or ?force=true delete
     GET/POST  /wp-json/wp/v2/categories|tags  list (search, slug) / create (400 term_exists)
     GET       /wp-json/wp/v2/users/me         the application-password user
     GET       /wp-json/publisher-stats/v1/posts/{id}   views and visitors growing after publication
@@ -64,8 +68,8 @@ def _user_id(name: str) -> int:
     return 1 + int(hashlib.md5(name.encode()).hexdigest()[:4], 16) % 1000
 
 
-def _root() -> str:
-    return request.host_url.rstrip("/") + "/wordpress"
+def _root(prefix: str) -> str:
+    return request.host_url.rstrip("/") + prefix
 
 
 def _fields() -> dict[str, Any]:
@@ -81,10 +85,10 @@ def _not_allowed(what: str = "create posts") -> Response:
     )
 
 
-def register(app: Flask, store: Store, faults: Faults) -> None:
-    """Serve the sandbox WordPress site under /wordpress."""
+def register(app: Flask, store: Store, faults: Faults, prefix: str) -> None:
+    """Serve the sandbox WordPress site under `prefix` (/wordpress)."""
     site = WordPress(store, faults)
-    bp = Blueprint("sandbox_wordpress", __name__, url_prefix="/wordpress")
+    bp = Blueprint("sandbox_wordpress", __name__, url_prefix=prefix)
 
     def endpoint(*ops: str) -> Callable[[Handler], Handler]:
         """Wrap a handler: base latency, the first matching fault rule, lazy cron."""
@@ -138,8 +142,8 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
         failed = after_commit(rule)
         if failed is not None:
             return failed
-        location = f"{_root()}/wp-json/wp/v2/posts/{post_id}"
-        return ok(site.post_json(post, _root(), edit=True), 201, {"Location": location})
+        location = f"{_root(prefix)}/wp-json/wp/v2/posts/{post_id}"
+        return ok(site.post_json(post, _root(prefix), edit=True), 201, {"Location": location})
 
     @bp.post("/wp-json/wp/v2/posts/<int:post_id>")
     @bp.put("/wp-json/wp/v2/posts/<int:post_id>")
@@ -160,7 +164,7 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
         failed = after_commit(rule)
         if failed is not None:
             return failed
-        return ok(site.post_json(post, _root(), edit=True))
+        return ok(site.post_json(post, _root(prefix), edit=True))
 
     @bp.get("/wp-json/wp/v2/posts/<int:post_id>")
     @endpoint("read")
@@ -173,7 +177,7 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
         post = site.posts.get(str(post_id))
         if post is None or (post["status"] != "publish" and _user() is None):
             return wp_error("rest_post_invalid_id", "Invalid post ID.", 404)
-        return ok(site.post_json(post, _root(), edit=edit))
+        return ok(site.post_json(post, _root(prefix), edit=edit))
 
     @bp.get("/wp-json/wp/v2/posts")
     @endpoint("read")
@@ -206,7 +210,7 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
         total = len(found)
         window = found[(page - 1) * per_page : page * per_page]
         headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(-(-total // per_page))}
-        return ok([site.post_json(p, _root(), edit=edit) for p in window], 200, headers)
+        return ok([site.post_json(p, _root(prefix), edit=edit) for p in window], 200, headers)
 
     @bp.post("/wp-json/wp/v2/media")
     @endpoint("upload")
@@ -246,19 +250,23 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
         with store.lock:
             media_id = int(store.new_id())
             name = f"{now:%Y/%m}/{media_id}-{sanitize_title(filename) or 'image'}"
+            asked = sanitize_title(request.args.get("slug", ""))
+            taken = {m["slug"] for m in site.media.values()}
+            slug = asked if asked and asked not in taken else f"{asked}-2" if asked else ""
+            title = request.args.get("title") or filename
             item = {
                 "id": media_id,
                 "date_gmt": now.strftime("%Y-%m-%dT%H:%M:%S"),
-                "slug": str(media_id),
+                "slug": slug or str(media_id),
                 "status": "inherit",
                 "type": "attachment",
-                "title": {"rendered": filename, "raw": filename},
+                "title": {"rendered": html.escape(title), "raw": title},
                 "alt_text": request.args.get("alt_text", ""),
                 "caption": {"rendered": "", "raw": ""},
                 "media_type": "image",
                 "mime_type": mime,
                 "media_details": {"width": 0, "height": 0, "file": name, "sizes": {}},
-                "source_url": f"{_root()}/wp-content/uploads/{name}",
+                "source_url": f"{_root(prefix)}/wp-content/uploads/{name}",
                 "filesize": len(data),
             }
             site.media[str(media_id)] = item
@@ -266,8 +274,55 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
         failed = after_commit(rule)
         if failed is not None:
             return failed
-        location = f"{_root()}/wp-json/wp/v2/media/{media_id}"
+        location = f"{_root(prefix)}/wp-json/wp/v2/media/{media_id}"
         return ok(item, 201, {"Location": location})
+
+    @bp.get("/wp-json/wp/v2/media")
+    @endpoint("read")
+    def list_media(rule: FaultRule | None) -> Response:
+        slugs = {s for s in request.args.get("slug", "").split(",") if s}
+        search = request.args.get("search", "").casefold()
+        with store.lock:
+            found = [
+                m for m in site.media.values()
+                if (not slugs or m["slug"] in slugs)
+                and search in (m["title"]["raw"] + m["slug"]).casefold()
+            ]  # fmt: skip
+        found.sort(key=lambda m: int(m["id"]))
+        per_page = number(request.args.get("per_page"), 10)
+        return ok(found[:per_page], 200, {"X-WP-Total": str(len(found))})
+
+    @bp.delete("/wp-json/wp/v2/media/<int:media_id>")
+    @endpoint("delete", "publish")
+    def delete_media(rule: FaultRule | None, media_id: int) -> Response:
+        if _user() is None:
+            return _not_allowed("delete media")
+        if request.args.get("force") not in ("true", "1"):
+            return wp_error("rest_trash_not_supported",
+                            "Attachments do not support trashing. Set 'force' to true.", 501)
+        with store.lock:
+            item = site.media.pop(str(media_id), None)
+        if item is None:
+            return wp_error("rest_post_invalid_id", "Invalid post ID.", 404)
+        return after_commit(rule) or ok({"deleted": True, "previous": item})
+
+    @bp.delete("/wp-json/wp/v2/posts/<int:post_id>")
+    @endpoint("delete", "publish")
+    def delete_post(rule: FaultRule | None, post_id: int) -> Response:
+        if _user() is None:
+            return _not_allowed("delete posts")
+        with store.lock:
+            post = site.posts.get(str(post_id))
+            if post is None:
+                return wp_error("rest_post_invalid_id", "Invalid post ID.", 404)
+            if request.args.get("force") in ("true", "1"):
+                site.posts.pop(str(post_id))
+                previous = site.post_json(post, _root(prefix), edit=True)
+                answer = {"deleted": True, "previous": previous}
+            else:
+                post["status"] = "trash"
+                answer = site.post_json(post, _root(prefix), edit=True)
+        return after_commit(rule) or ok(answer)
 
     @bp.get("/wp-json/wp/v2/<any(categories, tags):taxonomy>")
     @endpoint("read")
@@ -315,7 +370,7 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
                 "slug": slug,
                 "taxonomy": TAXONOMIES[taxonomy],
                 "meta": [],
-                "link": f"{_root()}/{base}/{slug}/",
+                "link": f"{_root(prefix)}/{base}/{slug}/",
                 **({"parent": 0} if taxonomy == "categories" else {}),
             }
             site.terms(taxonomy)[str(term_id)] = term
@@ -329,7 +384,7 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
         if user is None:
             return wp_error("rest_not_logged_in", "You are not currently logged in.", 401)
         uid = _user_id(user[0])
-        avatars = {size: f"{_root()}/avatar/{uid}?s={size}" for size in ("24", "48", "96")}
+        avatars = {size: f"{_root(prefix)}/avatar/{uid}?s={size}" for size in ("24", "48", "96")}
         return ok(
             {
                 "id": uid,
@@ -337,7 +392,7 @@ def register(app: Flask, store: Store, faults: Faults) -> None:
                 "slug": sanitize_title(user[0]),
                 "url": "",
                 "description": "",
-                "link": f"{_root()}/author/{sanitize_title(user[0])}/",
+                "link": f"{_root(prefix)}/author/{sanitize_title(user[0])}/",
                 "avatar_urls": avatars,
                 "meta": [],
                 "roles": ["editor"],

@@ -38,7 +38,7 @@ from urllib.parse import unquote
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
-from channels.sandbox.core import FaultRule, Faults, Store, fail_after_commit
+from channels.sandbox.core import FaultRule, Faults, Store, fail_after_commit, now_ts
 from channels.x_text import find_urls, weighted_length
 
 PLATFORM = "x"
@@ -183,7 +183,7 @@ def _render_text(tweet_id: str, text: str, media: list[str], username: str) -> d
 
 def _metrics(tweet: dict[str, Any]) -> dict[str, int]:
     """Public metrics that grow with the post's age, deterministic per id."""
-    age = max(0.0, time.time() - tweet["created_ts"])
+    age = max(0.0, now_ts() - tweet["created_ts"])
     factor = 0.5 + int(hashlib.sha256(tweet["id"].encode()).hexdigest()[:4], 16) / 65535
     views = int(factor * 25 * math.sqrt(age))
     return {
@@ -211,9 +211,9 @@ def _view(tweet: dict[str, Any], fields: set[str]) -> dict[str, Any]:
     return data
 
 
-def register(app: Flask, store: Store, faults: Faults) -> None:
-    """Serve the X API v2 subset under /x."""
-    bp = Blueprint("sandbox_x", __name__, url_prefix="/x")
+def register(app: Flask, store: Store, faults: Faults, prefix: str) -> None:
+    """Serve the X API v2 subset under `prefix` (/x)."""
+    bp = Blueprint("sandbox_x", __name__, url_prefix=prefix)
 
     def tweets() -> dict[str, dict[str, Any]]:
         return store.collection(PLATFORM, "tweets")

@@ -33,7 +33,13 @@ Errors are `application/problem+json` (RFC 9457). Validation errors (422) list
 `errors: [{field, code, message}]`, the message in the language of `Accept-Language` (da or en).
 Request bodies are JSON objects; unknown fields are refused (code `unknown_field`), as are values
 of the wrong type (code `invalid_type`; e.g. `municipalities` must be a list, not a string).
-A body that is not JSON is a 400. Times are ISO 8601 and answered in UTC.
+Text that cannot be stored or shown safely is refused with code `invalid_characters`: NUL and
+lone surrogates anywhere; in single-line fields (title, venue, address, price, audience) also
+control characters and direction overrides (line breaks there are folded into a space). Links
+with spaces or control characters are refused with code `invalid_url`. Lists longer than their
+`maxItems` are refused with code `out_of_range`.
+A body that is not JSON is a 400; a body over 1 MiB is a 413, and a token that may not write
+gets its 403 before its body is read. Times are ISO 8601 and answered in UTC.
 """
 
 
@@ -75,7 +81,9 @@ def init_app(app: Flask) -> None:
         drafts,
         media,
         plan,
+        reach,
         reference,
+        subscriptions,
         suggestions,
     )
     from publisher.api.base import bp

@@ -61,6 +61,12 @@ class ApprovalRequestSchema(ma.Schema):
     requested_by = fields.String(required=True)
     asked_at = fields.DateTime(required=True)
     sent_at = fields.DateTime(required=True, allow_none=True)
+    mail_status = fields.String(
+        required=True, allow_none=True,
+        metadata={"enum": ["pending", "sending", "sent", "failed", "cancelled", None],
+                  "description": "The newest mail with the link: `failed` means it will not "
+                                 "arrive and the secretariat was told; `sent_at` is only set "
+                                 "once the mail server accepted a mail."})
     expires_at = fields.DateTime(required=True)
     opened_at = fields.DateTime(required=True, allow_none=True)
     reminded_at = fields.DateTime(required=True, allow_none=True)

@@ -10,6 +10,7 @@ from typing import Any
 import flask_smorest
 from flask import g, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort
 from werkzeug.datastructures import CombinedMultiDict
@@ -85,6 +86,10 @@ def _authenticate() -> Any:
         return problems.unauthorized(invalid_token=True)
     g.user = user
     g.via_token = True
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not user.may_create():
+        # Authorisation before the body is read: a viewer's token never writes, so its body
+        # (up to the 1 MiB limit, publisher.security) is not parsed at all.
+        return problems.forbidden(_("Your account can read drafts but not change them."))
     return None
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from marshmallow import fields, validate
 
@@ -23,7 +22,7 @@ from publisher.api.schemas import (
     _range,
 )
 from publisher.auth import actor
-from publisher.config import Settings
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.flows.manage import deliveries as flow
 from publisher.i18n import lang
@@ -102,11 +101,6 @@ class RetrySchema(CodedSchema):
                        "once; otherwise it is looked for first."})
 
 
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["publisher_settings"]
-    return settings
-
-
 def _load(delivery_id: int) -> Delivery | None:
     if not 1 <= delivery_id <= MAX_ID:
         return None
@@ -126,7 +120,7 @@ def _moment(args: dict[str, Any], name: str, errors: list[FieldError]) -> Any:
             value = (date.fromisoformat(value) + timedelta(days=1)).isoformat()
         except ValueError:
             pass
-    moment, error = parse_moment(value, _settings().zone, 0, name)
+    moment, error = parse_moment(value, current_settings().zone, 0, name)
     if error:
         errors.append(error)
     return moment
@@ -149,7 +143,7 @@ def list_deliveries(args: dict[str, Any]) -> Any:
         statuses=tuple(args.get("status") or ()), channel=args.get("channel") or "",
         account_id=args.get("account"), municipality=args.get("municipality") or "",
         draft_id=args.get("draft"), due_from=due_from, due_to=due_to)
-    per_page = min(args["per_page"] or _settings().page_size, MAX_PER_PAGE)
+    per_page = min(args["per_page"] or current_settings().page_size, MAX_PER_PAGE)
     rows, total = flow.find_deliveries(get_session(), wanted, page=args["page"],
                                        per_page=per_page)
     user = current_user()

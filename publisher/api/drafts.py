@@ -6,14 +6,14 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Response, current_app, url_for
+from flask import Response, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from drafts.models import AuditEvent, Draft, Initiative, Municipality, User
-from drafts.service import NotEditable, create_draft, update_draft
+from drafts.service import NotEditable
 from drafts.states import ADMIN_ACTIONS, InvalidTransition
 from drafts.validation import DraftInput, FieldError, clean_draft_input, parse_moment
 from publisher.api import present, problems
@@ -30,10 +30,12 @@ from publisher.api.schemas import (
     TransitionSchema,
 )
 from publisher.auth import actor
-from publisher.config import Settings
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.errors import problem
 from publisher.flows.actions import ActionRefused, perform
+from publisher.flows.editing import InQuietPeriod, create_draft, edit_draft
+from publisher.flows.manage.media import raw_input
 from publisher.i18n import lang
 
 MAX_ID = 2**31 - 1  # larger ids cannot exist, and PostgreSQL would refuse to compare them
@@ -48,11 +50,6 @@ CREATE_EXAMPLE = {
 LOCATION = {"Location": {"description": "Where the new draft is.", "schema": {"type": "string"}}}
 
 
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["publisher_settings"]
-    return settings
-
-
 def _load(draft_id: int, *, for_update: bool = False) -> Draft | None:
     if not 1 <= draft_id <= MAX_ID:
         return None
@@ -63,7 +60,7 @@ def _load(draft_id: int, *, for_update: bool = False) -> Draft | None:
 
 
 def _detail(draft: Draft, status: int = 200, **headers: str) -> Any:
-    body = present.draft_detail(draft, current_user(), _settings())
+    body = present.draft_detail(draft, current_user(), current_settings())
     return body, status, {"ETag": f'"{draft.version}"', **headers}
 
 
@@ -73,7 +70,8 @@ def _clean(raw: dict[str, Any], munis: Iterable[str] = (), inits: Iterable[str] 
     db = get_session()
     known_munis = set(db.scalars(select(Municipality.slug).where(Municipality.active.is_(True))))
     known_inits = set(db.scalars(select(Initiative.slug).where(Initiative.active.is_(True))))
-    return clean_draft_input(raw, zone=_settings().zone, municipalities=known_munis | set(munis),
+    return clean_draft_input(raw, zone=current_settings().zone,
+                             municipalities=known_munis | set(munis),
                              initiatives=known_inits | set(inits))
 
 
@@ -113,10 +111,12 @@ def _moment_filter(args: dict[str, Any], name: str, errors: list[FieldError]) ->
         return None
     if name == "desired_to":
         try:  # a date alone means up to the end of that day
-            value = (date.fromisoformat(value) + timedelta(days=1)).isoformat()
+            day = date.fromisoformat(value)
         except ValueError:
-            pass
-    moment, error = parse_moment(value, _settings().zone, 0, name)
+            day = None
+        if day is not None and day < date.max:  # the range check refuses 9999-12-31 itself
+            value = (day + timedelta(days=1)).isoformat()
+    moment, error = parse_moment(value, current_settings().zone, 0, name)
     if error:
         errors.append(error)
     return moment
@@ -167,7 +167,7 @@ class DraftCollection(MethodView):
         if errors:
             return problems.invalid(errors)
         db = get_session()
-        per_page = min(args["per_page"] or _settings().page_size, MAX_PER_PAGE)
+        per_page = min(args["per_page"] or current_settings().page_size, MAX_PER_PAGE)
         page = args["page"]
         total = db.scalar(select(func.count()).select_from(Draft).where(*conditions)) or 0
         rows = db.scalars(
@@ -226,7 +226,7 @@ class DraftItem(MethodView):
         conflict = _version_conflict(draft, headers.get("if_match"), data.pop("version", None))
         if conflict is not None:
             return conflict
-        current = present.raw_input(draft)
+        current = raw_input(draft)
         cleaned, errors = _clean({**current, **data}, current["municipalities"],
                                  [current["initiative"]])
         if cleaned is None:
@@ -235,7 +235,13 @@ class DraftItem(MethodView):
             return _not_yours(user)
         db = get_session()
         try:
-            update_draft(db, draft, cleaned, actor=actor(), now=now())
+            edit_draft(db, draft, cleaned, actor=actor(), now=now())
+        except InQuietPeriod as exc:
+            db.rollback()
+            return problem(409, _("The new time falls in a quiet period"),
+                           _("Nothing is published during %(periods)s. Choose a time outside "
+                             "it.", periods=", ".join(p.title for p in exc.periods)),
+                           code="quiet_period")
         except NotEditable:
             return problem(409, _("This draft can no longer be edited"),
                            _("It is %(status)s.", status=draft.status),
@@ -276,7 +282,8 @@ def post_transition(headers: dict[str, Any], data: dict[str, Any], draft_id: int
         perform(db, draft, action, user=user, actor=actor(), now=now(), note=note)
     except ActionRefused as exc:
         db.rollback()
-        extra = {"problems": [p.as_dict(lang()) for p in exc.problems]} if exc.problems else {}
+        extra: dict[str, Any] = ({"problems": [p.as_dict(lang()) for p in exc.problems]}
+                                 if exc.problems else {})
         return problem(exc.status, exc.message("en") if lang() == "en" else exc.message("da"),
                        code=exc.code, current_status=draft.status, **extra)
     except InvalidTransition:

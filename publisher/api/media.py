@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask_babel import gettext as _
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
@@ -21,7 +21,7 @@ from publisher.api.base import bp, current_user, documented, now
 from publisher.api.drafts import _detail, _load, _not_yours, _version_conflict
 from publisher.api.schemas import CodedSchema, DraftSchema, IfMatchSchema, Text, _range
 from publisher.auth import actor
-from publisher.config import Settings
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.errors import problem
 from publisher.flows.manage.media import Problem, add_images, change_image
@@ -46,11 +46,6 @@ class UploadSchema(CodedSchema):
 class AltTextSchema(CodedSchema):
     alt_text = Text(required=True, validate=validate.Length(
         max=LIMITS["alt_text"], error="too_long:{max}"), metadata=ALT)
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["publisher_settings"]
-    return settings
 
 
 def _invalid(found: list[Problem]) -> Any:
@@ -88,7 +83,7 @@ def upload(headers: dict[str, Any], form: dict[str, Any], draft_id: int) -> Any:
     db = get_session()
     try:
         _added, found = add_images(db, draft, request.files.getlist("image"),
-                                   [form.get("alt_text", "")], _settings(), actor=actor(),
+                                   [form.get("alt_text", "")], current_settings(), actor=actor(),
                                    now=now())
     except NotEditable:
         db.rollback()
@@ -143,7 +138,7 @@ def delete_image(headers: dict[str, Any], draft_id: int, media_id: int) -> Any:
 def _change(draft: Any, media_id: int, **change: Any) -> Any:
     db = get_session()
     try:
-        found = change_image(db, draft, media_id, _settings(), actor=actor(), now=now(),
+        found = change_image(db, draft, media_id, current_settings(), actor=actor(), now=now(),
                              **change)
     except NotEditable:
         db.rollback()

@@ -20,7 +20,6 @@ from drafts.models import (
 from drafts.states import allowed_actions
 from publisher.config import Settings
 from publisher.flows.delivery_views import deliveries_of, delivery_problem
-from publisher.flows.manage.media import raw_input  # noqa: F401  (used by api.drafts)
 from publisher.i18n import lang
 from schedules.models import Attempt, Delivery, DeliveryStatus
 from schedules.outbox import not_started
@@ -69,6 +68,7 @@ def media_url(settings: Settings, stored_name: str) -> str:
 
 def draft_detail(draft: Draft, user: User, settings: Settings) -> dict[str, Any]:
     """Everything about a draft, including what each channel will get."""
+    session = object_session(draft)
     data = draft_summary(draft)
     data.update({
         "body": draft.body,
@@ -91,7 +91,7 @@ def draft_detail(draft: Draft, user: User, settings: Settings) -> dict[str, Any]
             for m in draft.media
         ],
         "allowed_actions": actions_for(user, draft),
-        "deliveries": [delivery(d, user) for d in deliveries_of(object_session(draft), draft)],
+        "deliveries": [delivery(d, user) for d in deliveries_of(session, draft)] if session else [],
     })
     return data
 

@@ -35,7 +35,11 @@ def _code_messages(field: fields.Field) -> None:
 
 
 class Text(fields.String):
-    """A string that a database can store: no NUL characters, no lone surrogates."""
+    """A string that a database can store: no NUL characters, no lone surrogates.
+
+    Refused with code `invalid_characters`; single-line fields (title, venue, address, price,
+    audience) also refuse control characters and direction overrides with that code, and fold
+    line breaks into a space (drafts/text_rules.py)."""
 
     default_error_messages = {"invalid_characters": "invalid_characters"}
 
@@ -48,6 +52,14 @@ class Text(fields.String):
         except UnicodeEncodeError:
             raise self.make_error("invalid_characters") from None
         return text
+
+
+MAX_MUNICIPALITIES = 100  # a list longer than any organisation's is refused before it is read
+
+
+def _items(low: int, high: int) -> validate.Length:
+    """A list of `low`…`high` items (minItems / maxItems in the document)."""
+    return validate.Length(min=low, max=high, error="out_of_range:{min}-{max}")
 
 
 def _one_of(choices: Sequence[Any]) -> validate.OneOf:
@@ -107,10 +119,11 @@ class DraftFieldsSchema(CodedSchema):
     link = _described_text("link", "An absolute http(s) URL, or empty.")
     initiative = Text(metadata={"description": "Slug of an initiative (GET /initiatives)."})
     municipalities = fields.List(
-        Text(), metadata={"description": "Slugs of municipalities (GET /municipalities); "
-                                         "at least one."})
+        Text(), validate=_items(1, MAX_MUNICIPALITIES),
+        metadata={"description": "Slugs of municipalities (GET /municipalities); "
+                                 "at least one."})
     channels = fields.List(
-        Text(metadata={"enum": list(CHANNEL_NAMES)}),
+        Text(metadata={"enum": list(CHANNEL_NAMES)}), validate=_items(0, len(CHANNEL_NAMES)),
         metadata={"description": "Channels to publish to."})
     desired_at = _moment()
     desired_at_fold = _fold()
@@ -135,7 +148,7 @@ class DraftCreateSchema(DraftFieldsSchema):
 
     title = _described_text("title", "Not blank.", required=True)
     initiative = Text(required=True, metadata={"description": "Slug of an initiative."})
-    municipalities = fields.List(Text(), required=True,
+    municipalities = fields.List(Text(), required=True, validate=_items(1, MAX_MUNICIPALITIES),
                                  metadata={"description": "Slugs of municipalities; at least one."})
 
 
@@ -343,7 +356,10 @@ class FieldErrorSchema(ma.Schema):
     field = fields.String(required=True,
                           metadata={"description": "The field (dotted for nested values); "
                                                    "empty for the request as a whole."})
-    code = fields.String(required=True)
+    code = fields.String(required=True, metadata={
+        "description": "What is wrong, for programs: e.g. required, unknown_field, invalid_type, "
+                       "invalid_characters, invalid_url, too_long, out_of_range, invalid_choice, "
+                       "invalid_datetime, dst_gap, dst_ambiguous."})
     message = fields.String(required=True,
                             metadata={"description": "In the request's language."})
 

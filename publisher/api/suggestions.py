@@ -19,7 +19,7 @@ from publisher.api import problems
 from publisher.api.base import bp, current_user, documented, now
 from publisher.api.schemas import CodedSchema, Text, _one_of
 from publisher.auth import actor
-from publisher.config import Settings
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.errors import problem
 from publisher.flows.inbound import suggestions as flow
@@ -80,13 +80,6 @@ def present(item: Suggestion) -> dict[str, Any]:
         "decided_at": item.decided_at, "decline_reason": item.decline_reason,
         "draft_id": item.draft_id, "contact_erased_at": item.contact_erased_at,
     }
-
-
-def _settings() -> Settings:
-    from flask import current_app
-
-    found: Settings = current_app.extensions["publisher_settings"]
-    return found
 
 
 def _secretariat_only() -> Any:
@@ -157,7 +150,7 @@ def accept_suggestion(args: dict[str, Any], suggestion_id: int) -> Any:
     if initiative is None:
         return problems.invalid([problems.coded_error("initiative", "unknown_initiative")])
     try:
-        draft = flow.accept(db, _settings(), found, initiative, actor=actor(),
+        draft = flow.accept(db, current_settings(), found, initiative, actor=actor(),
                             user_id=current_user().id, now=now())
     except NotPending:
         db.rollback()
@@ -180,7 +173,7 @@ def decline_suggestion(args: dict[str, Any], suggestion_id: int) -> Any:
         return found
     db = get_session()
     try:
-        flow.decline(db, _settings(), found, args["reason"], user_id=current_user().id,
+        flow.decline(db, current_settings(), found, args["reason"], user_id=current_user().id,
                      now=now())
     except NotPending:
         db.rollback()

@@ -1,28 +1,29 @@
-"""Channel accounts → adapters: settings, credentials from the environment, health checks."""
+"""Channel accounts → adapters: the one adapter factory, and health checks.
+
+The service, the worker, the tests and the benchmarks all build adapters here: the base URL is
+the account's own (`options["base_url"]`) or its platform's setting (named in the channel's row
+in channels/registry.py), and credentials are read afresh for every adapter.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from channels.base import Account, Adapter, ChannelError, ChannelSettings
-from channels.registry import CHANNELS
+from channels.registry import REGISTRY
 from drafts.models import ChannelAccount
 from publisher.config import Settings, account_credentials
+from schedules.posts import AdapterFactory
 
-# Which setting holds each platform's API base URL.
-BASE_URL_SETTING = {
-    "facebook": "facebook_graph_url",
-    "instagram": "instagram_graph_url",
-    "website": "wordpress_url",
-    "newsletter": "mailchimp_api_url",
-    "x": "x_api_url",
-}
+Credentials = Callable[[str], dict[str, str]]
 
 
 def channel_settings(settings: Settings, row: ChannelAccount) -> ChannelSettings:
     """Process-wide settings for the row's platform; an account may name its own base URL."""
     options = dict(row.options or {})
-    base = options.pop("base_url", None) or getattr(settings, BASE_URL_SETTING[row.platform])
+    base = options.pop("base_url", None) or getattr(
+        settings, REGISTRY[row.platform].base_url_setting)
     if settings.demo_mode:  # the demo's images live on 127.0.0.1, which the sandbox can fetch
         options.setdefault("allow_private_media_urls", True)
     return ChannelSettings(
@@ -34,16 +35,24 @@ def channel_settings(settings: Settings, row: ChannelAccount) -> ChannelSettings
     )
 
 
-def build_adapter(settings: Settings, row: ChannelAccount) -> Adapter:
+def build_adapter(settings: Settings, row: ChannelAccount,
+                  credentials: Credentials = account_credentials) -> Adapter:
     """An adapter for one configured account, with its credentials resolved."""
     account = Account(
         platform=row.platform,
         name=row.name,
         external_id=row.external_id,
-        credentials=account_credentials(row.credentials_env) if row.credentials_env else {},
+        credentials=credentials(row.credentials_env) if row.credentials_env else {},
         options=dict(row.options or {}),
     )
-    return CHANNELS[row.platform](account, channel_settings(settings, row))
+    return REGISTRY[row.platform].adapter(account, channel_settings(settings, row))
+
+
+def adapter_factory(settings: Settings,
+                    credentials: Credentials = account_credentials) -> AdapterFactory:
+    """Adapters for channel-account rows, credentials read afresh for every delivery (so a
+    reconnected account is picked up without restarting the worker)."""
+    return lambda row: build_adapter(settings, row, credentials)
 
 
 def check_connection(settings: Settings, row: ChannelAccount, now: datetime) -> bool:

@@ -14,15 +14,22 @@ from sqlalchemy.orm import Session
 
 from drafts.approvals import PolicyError, VoidReason, void_requests
 from drafts.models import Draft, User
-from drafts.states import ADMIN_ACTIONS, SYSTEM_ACTIONS, TRANSITIONS, InvalidTransition, Status
+from drafts.states import (
+    ADMIN_ACTIONS,
+    SYSTEM_ACTIONS,
+    TRANSITIONS,
+    Actor,
+    InvalidTransition,
+    Status,
+)
 from drafts.states import transition as bare_transition
-from publisher.flows import notices
+from publisher.config import current_settings
 from publisher.flows.approval import FlowRefused, admin_approve, schedule_or_hold, send_for_approval
+from publisher.flows.editing import cancel
 from publisher.flows.firstday import published, rules
 from publisher.flows.firstday.rules import RuleProblem
-from schedules.outbox import cancel_draft, unschedule, withdraw
+from schedules.outbox import unschedule, withdraw
 
-Actor = tuple[str, int | None, str]
 KNOWN_ACTIONS = frozenset(a for moves in TRANSITIONS.values() for a in moves)
 
 
@@ -76,7 +83,7 @@ def perform(session: Session, draft: Draft, action: str, *, user: User, actor: A
             raise ActionRefused(409, exc.code, exc.message("da"), exc.message("en")) from None
     try:
         if action == "schedule":  # the flows check submit and approve themselves
-            rules.ensure_ready(session, notices.settings(), draft, now)
+            rules.ensure_ready(session, current_settings(), draft, now)
         _dispatch(session, draft, action, user=user, actor=actor, now=now, note=note)
     except rules.NotReady as exc:
         raise refused_for_rules(exc) from None
@@ -112,8 +119,7 @@ def _dispatch(session: Session, draft: Draft, action: str, *, user: User, actor:
     elif action == "unschedule":
         unschedule(session, draft, now, actor=actor)
     elif action == "cancel":
-        void_requests(session, draft, now, VoidReason.WITHDRAWN, actor=actor)
-        cancel_draft(session, draft, now, actor=actor)
+        cancel(session, draft, now, actor=actor)
     elif action == "withdraw":
         void_requests(session, draft, now, VoidReason.WITHDRAWN, actor=actor)
         if draft.status == Status.SCHEDULED:

@@ -4,7 +4,8 @@
     decide_by_link     the approver's decision; a met policy approves the draft and schedules its
                        deliveries in the same transaction (schedules.outbox); a rejection or a
                        comment tells the author; a withdrawn approval takes it off the schedule
-    on_content_changed drafts.service hook: an edit voids the approvals and asks again
+    ask_again_after_edit  an edit voids the approvals and asks the same policy again (called by
+                       the editing flow, publisher/flows/editing.py)
     admin_approve      policy "no outside approver": an administrator's own approval, audited
 
 Callers commit; mails queued here leave right after that commit (publisher.mail).
@@ -14,11 +15,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from drafts import service
 from drafts.approval_decisions import DecisionRefused, Outcome, decide, lock_draft
 from drafts.approval_timing import is_held, release
 from drafts.approvals import (
@@ -38,12 +37,12 @@ from drafts.approvals import (
     void_requests,
 )
 from drafts.models import Approver, ChannelAccount, Draft
-from drafts.states import Status, audit, transition
+from drafts.states import Actor, Status, audit, transition
+from publisher.config import current_settings
 from publisher.flows import notices
 from publisher.flows.firstday import published, rules
 from schedules.outbox import ScheduleError, schedule_draft, withdraw
 
-Actor = tuple[str, int | None, str]
 SYSTEM: Actor = ("system", None, "approvals")
 
 
@@ -76,7 +75,7 @@ def send_for_approval(session: Session, draft: Draft, *, actor: Actor, requested
     rules.NotReady (a platform would refuse it, or its time has passed), change nothing."""
     if draft.status not in (Status.DRAFT, Status.IN_REVIEW, Status.REJECTED):
         raise FlowRefused(draft.status)
-    rules.ensure_ready(session, notices.settings(), draft, now)
+    rules.ensure_ready(session, current_settings(), draft, now)
     row = ensure_policy_row(session, draft, now, actor[2])
     policy = Policy.of(row)
     approvers, problems = resolve_approvers(session, draft, policy)
@@ -94,7 +93,7 @@ def send_for_approval(session: Session, draft: Draft, *, actor: Actor, requested
               details={"mode": Mode.NONE.value})
         return []
     requests = request_approval(session, draft, now, requested_by=requested_by,
-                                link_days=notices.settings().approval_link_days,
+                                link_days=current_settings().approval_link_days,
                                 approvers=approvers, actor=actor)
     for request in requests:
         notices.queue_request(session, request, now)
@@ -174,7 +173,7 @@ def admin_approve(session: Session, draft: Draft, now: datetime, actor: Actor) -
         raise FlowRefused("outside_approvers")
     if draft.status not in (Status.DRAFT, Status.IN_REVIEW):
         raise FlowRefused(draft.status)
-    rules.ensure_ready(session, notices.settings(), draft, now)
+    rules.ensure_ready(session, current_settings(), draft, now)
     transition(session, draft, "approve", actor=actor, now=now)
     audit(session, action="approved_without_outside_approver", actor=actor, now=now,
           draft=draft, details={"policy": Mode.NONE.value})
@@ -200,7 +199,7 @@ def change_approver(session: Session, request: ApprovalRequest, approver: Approv
         raise FlowRefused("inactive_approver")
     request.voided_at, request.void_reason = now, VoidReason.APPROVER_CHANGED.value
     new = add_request(session, draft, approver, now, requested_by=requested_by,
-                      link_days=notices.settings().approval_link_days)
+                      link_days=current_settings().approval_link_days)
     session.flush()
     audit(session, action="approver_changed", actor=actor, now=now, draft=draft,
           details={"from": request.approver.name, "to": approver.name, "request": new.id})
@@ -220,12 +219,12 @@ def release_hold(session: Session, draft: Draft, now: datetime, actor: Actor) ->
     return False
 
 
-def on_content_changed(session: Session, draft: Draft, now: datetime) -> None:
-    """drafts.service hook: void approvals of older versions and ask the same policy again."""
+def ask_again_after_edit(session: Session, draft: Draft, now: datetime) -> None:
+    """Void the approvals of older versions and ask the same policy again (no commit)."""
     voided = void_on_edit(session, draft, now)
     if not voided or any(r.decision == Decision.REJECT for r in voided):
         return  # never asked, or rejected: the author sends it again when it is ready
-    if not has_app_context() or draft.status != Status.DRAFT:
+    if draft.status != Status.DRAFT:
         return
     try:
         send_for_approval(session, draft, actor=SYSTEM, now=now,
@@ -234,12 +233,3 @@ def on_content_changed(session: Session, draft: Draft, now: datetime) -> None:
         audit(session, action="approval_not_requested", actor=SYSTEM, now=now, draft=draft,
               details={"reason": str(exc)})
         notices.notify_secretariat(session, draft, "not_asked", now, who=str(exc))
-
-
-def install_hooks() -> None:
-    """Register `on_content_changed` with drafts.service (once)."""
-    if on_content_changed not in service.content_changed_hooks:
-        service.content_changed_hooks.append(on_content_changed)
-
-
-install_hooks()

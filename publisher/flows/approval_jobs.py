@@ -88,6 +88,6 @@ def run_jobs(app: Flask, now: datetime | None = None) -> dict[str, int]:
                     log.exception("approval job %s failed; it runs again next time", name)
                     session.rollback()
         with app.extensions["db_sessionmaker"]() as session:
-            for outcome, n in send_pending(session, now).items():
+            for outcome, n in send_pending(session, now, on_failed=notices.mail_failed).items():
                 counts[f"mail_{outcome}"] = n
     return counts

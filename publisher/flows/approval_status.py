@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from drafts.approval_timing import reminder_at
 from drafts.approvals import (
@@ -23,6 +23,12 @@ from drafts.approvals import (
     resolve_approvers,
 )
 from drafts.models import Approver, Draft
+from publisher.flows.security.mail_failures import request_mail_status
+
+
+def mail_status_of(request: ApprovalRequest) -> str | None:
+    session = object_session(request)
+    return request_mail_status(session, request) if session is not None else None
 
 
 @dataclass
@@ -40,6 +46,10 @@ class ApprovalStatus:
     current: list[ApprovalRequest]  # live, for this version
     older: list[ApprovalRequest]  # voided or for an earlier version, newest first
     problems: list[PolicyProblem]  # what stops sending for approval right now
+
+    def mail_state(self, request: ApprovalRequest) -> str | None:
+        """How the newest mail for `request` stands (failed shows as failed, not as sent)."""
+        return mail_status_of(request)
 
     @property
     def approved_count(self) -> int:
@@ -77,6 +87,7 @@ def request_dict(request: ApprovalRequest) -> dict[str, Any]:
         "requested_by": request.requested_by,
         "asked_at": request.created_at,
         "sent_at": request.sent_at,
+        "mail_status": mail_status_of(request),
         "expires_at": request.expires_at,
         "opened_at": request.opened_at,
         "reminded_at": request.reminded_at,

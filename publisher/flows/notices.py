@@ -21,26 +21,16 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channels.registry import REGISTRY
 from drafts.approvals import ApprovalRequest, deadline_of, effective_policy
 from drafts.content import channel_text, render_markdown
 from drafts.mailbox import LINK_MARK, OutgoingMail
 from drafts.models import CHANNEL_NAMES, ChannelAccount, Draft, Role, User
-from publisher.config import Organisation, Settings
+from drafts.states import audit
+from publisher.config import current_organisation, current_settings
 from publisher.flows.delivery_views import delivery_problem
 from publisher.mail import queue_mail
 from schedules.models import Delivery
-
-RICH_CHANNELS = ("website", "newsletter")  # these publish the title and the formatted text
-
-
-def settings() -> Settings:
-    found: Settings = current_app.extensions["publisher_settings"]
-    return found
-
-
-def organisation() -> Organisation:
-    found: Organisation = current_app.extensions["organisation"]
-    return found
 
 
 def nl2br(text: str) -> Markup:
@@ -52,7 +42,7 @@ def channel_views(draft: Draft) -> list[dict[str, Any]]:
     """What each chosen channel will get, in the usual channel order."""
     views = []
     for channel in [c for c in CHANNEL_NAMES if c in (draft.channels or [])]:
-        rich = channel in RICH_CHANNELS  # they publish the formatted body, as build_post does
+        rich = REGISTRY[channel].rich  # it publishes the formatted body, as build_post does
         views.append({
             "channel": channel, "text": channel_text(draft, channel), "rich": rich,
             "html": Markup(render_markdown(draft.body)) if rich else None,  # sanitised
@@ -61,13 +51,13 @@ def channel_views(draft: Draft) -> list[dict[str, Any]]:
 
 
 def image_views(draft: Draft) -> list[dict[str, Any]]:
-    base = settings().base_url.rstrip("/")
+    base = current_settings().base_url.rstrip("/")
     return [{"url": f"{base}/media/{m.stored_name}", "alt": m.alt_text, "width": m.width,
              "height": m.height} for m in draft.media]
 
 
 def draft_url(draft: Draft) -> str:
-    return f"{settings().base_url.rstrip('/')}/drafts/{draft.id}"
+    return f"{current_settings().base_url.rstrip('/')}/drafts/{draft.id}"
 
 
 def render(template: str, locale: str, subject: Callable[[], str],
@@ -75,7 +65,7 @@ def render(template: str, locale: str, subject: Callable[[], str],
     """(subject, plain text, HTML) of a mail template in `locale`."""
     with force_locale(locale):
         title = subject()
-        context.update(locale=locale, subject=title, org=organisation(), nl2br=nl2br)
+        context.update(locale=locale, subject=title, org=current_organisation(), nl2br=nl2br)
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", **context)
     return title, text, html
@@ -87,8 +77,9 @@ def queue_template(session: Session, template: str, to: tuple[str, str, str], no
     """Render `template` for one recipient (address, name, locale) and queue it."""
     address, name, locale = to
     title, text, html = render(template, locale, subject, draft=draft, **context)
-    return queue_mail(session, settings(), kind=kind or template, to_addr=address, to_name=name,
-                      subject=title, text=text, html=html, now=now, locale=locale,
+    return queue_mail(session, current_settings(), on_failed=mail_failed,
+                      kind=kind or template, to_addr=address,
+                      to_name=name, subject=title, text=text, html=html, now=now, locale=locale,
                       draft_id=draft.id if draft else None, approval_request_id=request_id)
 
 
@@ -108,13 +99,13 @@ def queue_request(session: Session, request: ApprovalRequest, now: datetime,
         subject, draft, request.id, kind="approval_reminder" if reminder else "approval_request",
         request=request, approver=approver, reminder=reminder, deadline=deadline,
         channels=channel_views(draft), images=image_views(draft), link=LINK_MARK,
-        link_days=settings().approval_link_days,
+        link_days=current_settings().approval_link_days,
     )
 
 
 def secretariat(session: Session) -> list[tuple[str, str, str]]:
     """Who the secretariat is by mail: the organisation's address, else the admins."""
-    org, locale = organisation(), settings().default_locale
+    org, locale = current_organisation(), current_settings().default_locale
     if org.secretariat_email:
         return [(org.secretariat_email, org.short_name, locale)]
     admins = session.scalars(select(User).where(User.role == Role.ADMIN.value,
@@ -145,6 +136,14 @@ NOTICES: dict[str, tuple[Callable[..., str], Callable[..., str]]] = {
     "not_asked": (lambda **k: _("Approval not requested: “%(title)s”", **k),
                   lambda **k: _("The draft changed and needs approval again, but nobody could "
                                 "be asked: %(who)s", **k)),
+    "approver_gone": (lambda **k: _("Choose another approver: “%(title)s”", **k),
+                      lambda **k: _("%(who)s can no longer approve (deactivated or moved) and "
+                                    "has no deputy. Their link no longer works. Choose another "
+                                    "approver on the approvals page.", **k)),
+    "mail_failed": (lambda **k: _("A mail could not be delivered: “%(title)s”", **k),
+                    lambda **k: _("The mail to %(who)s could not be delivered, and will not be "
+                                  "tried again. Check the address, then send it again from the "
+                                  "approvals page.", **k)),
 }
 
 
@@ -200,6 +199,29 @@ def _delivery_mail(session: Any, delivery: Delivery, kind: str, now: datetime) -
                        comment_label=_l("Technical detail"))
 
 
+def _configuration_mail(session: Any, delivery: Delivery, now: datetime) -> None:
+    """Once per account and outage: the account's setup stops every delivery to it."""
+    from publisher.flows.firstday import paused
+
+    account = delivery.account
+    if paused.already_told(session, account):
+        return
+
+    def subject() -> str:
+        return _("Publishing to %(account)s waits for a fix", account=account.name)
+
+    def line() -> str:
+        return _("%(why)s Until then nothing goes out to %(account)s; what is waiting goes out "
+                 "once the account is saved with the fix.",
+                 why=delivery_problem(delivery, _lang()), account=account.name)
+
+    link = f"{current_settings().base_url.rstrip('/')}/admin/accounts/{account.id}"
+    for to in secretariat(session):
+        queue_template(session, "notice", to, now, subject, None, kind=paused.notice_kind(account),
+                       line=line, comment=delivery.last_error_detail[:500], link=link,
+                       comment_label=_l("Technical detail"))
+
+
 def _token_mail(session: Any, account: ChannelAccount, kind: str, now: datetime) -> None:
     def subject() -> str:
         if kind == "token_expired":
@@ -210,10 +232,16 @@ def _token_mail(session: Any, account: ChannelAccount, kind: str, now: datetime)
         return _("Posts cannot go out to %(account)s without a valid access key. Reconnect the "
                  "account under Administration → Channel accounts.", account=account.name)
 
-    link = f"{settings().base_url.rstrip('/')}/admin/accounts"
+    link = f"{current_settings().base_url.rstrip('/')}/admin/accounts"
     for to in secretariat(session):
         queue_template(session, "notice", to, now, subject, None, kind=kind, line=line,
                        comment="", link=link)
+
+
+def _is_configuration(delivery: Delivery) -> bool:
+    from publisher.flows.firstday import paused
+
+    return paused.is_configuration(delivery)
 
 
 def notify_worker_problem(kind: str, subject: Any) -> None:
@@ -222,10 +250,29 @@ def notify_worker_problem(kind: str, subject: Any) -> None:
     with current_app.extensions["db_sessionmaker"]() as session:
         if isinstance(subject, Delivery):
             delivery = session.get(Delivery, subject.id)
-            if delivery is not None and kind in ("failed", "held"):
+            if delivery is not None and kind == "failed" and _is_configuration(delivery):
+                _configuration_mail(session, delivery, now)
+            elif delivery is not None and kind in ("failed", "held"):
                 _delivery_mail(session, delivery, kind, now)
         elif isinstance(subject, ChannelAccount):
             account = session.get(ChannelAccount, subject.id)
             if account is not None and kind in ("token_expiring", "token_expired"):
                 _token_mail(session, account, kind, now)
         session.commit()
+
+
+SYSTEM_MAIL = ("system", None, "mail")
+
+
+def mail_failed(session: Session, mail: OutgoingMail, now: datetime) -> None:
+    """Record that `mail` will never arrive and tell the secretariat (commits). The mail sender
+    calls it (publisher.mail's on_failed); a failed notice about a failure is not re-told."""
+    from publisher.flows.security.mail_failures import NOTICE_KIND
+
+    draft = session.get(Draft, mail.draft_id) if mail.draft_id is not None else None
+    audit(session, action="mail_failed", actor=SYSTEM_MAIL, now=now, draft=draft,
+          details={"mail": mail.id, "kind": mail.kind, "to": mail.to_name or mail.to_addr,
+                   "error": mail.last_error[:300]})
+    if draft is not None and mail.kind != NOTICE_KIND:
+        notify_secretariat(session, draft, "mail_failed", now, who=mail.to_name or mail.to_addr)
+    session.commit()

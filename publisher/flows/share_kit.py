@@ -17,6 +17,7 @@ from drafts.approvals import ApprovalRequest
 from drafts.models import Approver, ApproverRole, AuditEvent, Draft, Municipality
 from drafts.states import audit
 from drafts.tracking import link_for
+from publisher.config import current_organisation, current_settings
 from publisher.flows import notices
 from schedules.models import Delivery, DeliveryStatus
 
@@ -73,7 +74,7 @@ def suggested_text(draft: Draft, municipality: Municipality | None, link: str) -
         return _("%(title)s – read more: %(link)s", title=draft.title, link=link)
     return _("%(title)s – for the citizens of %(municipality)s, through %(org)s. Read more: "
              "%(link)s", title=draft.title, municipality=municipality.name,
-             org=notices.organisation().name, link=link)
+             org=current_organisation().name, link=link)
 
 
 def share_kit(session: Session, draft: Draft, now: datetime) -> int:
@@ -84,7 +85,7 @@ def share_kit(session: Session, draft: Draft, now: datetime) -> int:
     links = published_links(session, draft)
     target = next((url for channel, url in links if channel == "website"), "") or draft.link or (
         links[0][1] if links else "")
-    base = notices.settings().base_url.rstrip("/")
+    base = current_settings().base_url.rstrip("/")
     people = recipients(session, draft)
     for person in people:
         muni = _their_municipality(draft, person)

@@ -6,7 +6,9 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from publisher.web import admin, auth_views, drafts_views, health, media
+    from publisher.web import admin, auth_views, drafts_views, health, labels, media
+
+    labels.init_app(app)
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(health.bp)
@@ -32,3 +34,12 @@ def register_blueprints(app: Flask) -> None:
     from publisher.web import calendar_views  # the calendar and the posting plan
 
     app.register_blueprint(calendar_views.bp)
+    from publisher.web import public  # the public site and feeds
+
+    public.init_app(app, more_menu=public_forms.MENU)
+    from publisher.web import subscriptions  # subscriptions: screens and subscriber pages
+
+    subscriptions.init_app(app)
+    from publisher.web import reach  # reach per municipality, Citatboks, status reports
+
+    app.register_blueprint(reach.bp)

@@ -16,7 +16,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -33,13 +32,14 @@ from drafts.approvals import ApprovalRequest, Decision, deadline_of, effective_p
 from drafts.models import AuditEvent, Draft, User
 from drafts.states import Status, audit
 from publisher.auth import public
-from publisher.config import Settings
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.flows import approval
 from publisher.flows.delivery_views import deliveries_of
 from publisher.flows.firstday import published
 from publisher.flows.firstday.changes import changes_since
 from publisher.flows.notices import channel_views
+from publisher.web import labels
 from publisher.web.approve_text import (
     decision_text,
     event_detail,
@@ -48,6 +48,7 @@ from publisher.web.approve_text import (
     refused_text,
     what_next,
 )
+from publisher.web.history import SYSTEM_ACTORS
 
 bp = Blueprint("approve", __name__)
 
@@ -73,32 +74,30 @@ DECISIONS = {"approve": Decision.APPROVE, "reject": Decision.REJECT,
 HIDDEN_EVENTS = {"approval_viewed", "login"}
 
 
-def _settings() -> Settings:
-    found: Settings = current_app.extensions["publisher_settings"]
-    return found
-
-
 def _locale(request_row: ApprovalRequest | None) -> str:
     """The visitor's own choice of language, else the approver's, else the default."""
-    allowed = _settings().locale_list
+    allowed = current_settings().locale_list
     chosen = web_session.get("locale")
     if chosen in allowed:
         return str(chosen)
     if request_row is not None and request_row.approver.locale in allowed:
         return request_row.approver.locale
-    return _settings().default_locale
+    return current_settings().default_locale
 
 
 def _open(token: str, now: datetime) -> Any:
     """The link's request, or the page that says why the link cannot be used."""
-    link = open_link(get_session(), _settings().secret_key, token, now,
-                     _settings().approval_link_days * 24 * 3600)
-    if link.state == LinkState.OK:
-        return link.request
-    status = {LinkState.INVALID: 404, LinkState.EXPIRED: 410, LinkState.REPLACED: 410}
+    link = open_link(get_session(), current_settings().secret_key, token, now,
+                     current_settings().approval_link_days * 24 * 3600)
+    state = link.state.value
+    if link.state == LinkState.OK and link.request is not None:
+        if link.request.approver.active:
+            return link.request
+        state = "inactive"  # the approver has left: their link decides nothing any more
+    status = {"invalid": 404, "expired": 410, "replaced": 410, "inactive": 403}
     with force_locale(_locale(link.request)):
-        return render_template("approve/unusable.html", state=link.state.value,
-                               request_row=link.request), status[link.state]
+        return render_template("approve/unusable.html", state=state,
+                               request_row=link.request), status[state]
 
 
 def _newer(request_row: ApprovalRequest) -> ApprovalRequest | None:
@@ -121,6 +120,7 @@ def _history(draft: Draft) -> list[dict[str, Any]]:
     return [{"event": e, "text": event_text(e.action),
              "detail": event_detail(e.action, e.details or {}),
              "who": names.get(e.actor_id) if e.actor_type in ("user", "api") and e.actor_id
+             else labels.label(SYSTEM_ACTORS, e.actor_label) if e.actor_type == "system"
              else e.actor_label} for e in events]
 
 

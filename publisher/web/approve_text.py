@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from drafts.approval_timing import is_held
@@ -14,31 +13,7 @@ from drafts.states import Status
 from publisher.flows.delivery_views import deliveries_of
 from publisher.flows.firstday import published
 from publisher.i18n import local_datetime
-from publisher.web import labels
-
-# History entries of the approval flow (the other events come from publisher.web.labels).
-APPROVAL_EVENTS: dict[str, Any] = {
-    "approval_requested": _l("Approvers asked"),
-    "approval_viewed": _l("Approval link opened"),
-    "approval_approve": _l("Approved by an approver"),
-    "approval_reject": _l("Rejected by an approver"),
-    "approval_comment": _l("Comment from an approver"),
-    "approval_withdrawn": _l("Approval withdrawn"),
-    "approvals_voided": _l("Earlier approval requests voided"),
-    "approval_resent": _l("Approval link sent again"),
-    "approval_reminded": _l("Reminder sent"),
-    "approver_changed": _l("Approver changed"),
-    "approval_held": _l("Held: not approved by the deadline"),
-    "approval_released": _l("Hold released"),
-    "approval_policy_changed": _l("Approval policy changed"),
-    "approval_not_requested": _l("Approval could not be requested"),
-    "approved_without_outside_approver": _l("Approved by an administrator (no outside approver)"),
-    "schedule_failed": _l("Could not be scheduled"),
-    "deliveries_scheduled": _l("Deliveries scheduled"),
-    "deliveries_withdrawn": _l("Deliveries withdrawn"),
-    "share_kit_sent": _l("Share kit sent"),
-}
-
+from publisher.web.labels import APPROVAL_EVENTS, EVENT_LABELS, label
 
 # A long, readable time without seconds or zone name (the pages say "Copenhagen time").
 
@@ -65,7 +40,7 @@ def event_text(action: str) -> str:
     """A history entry's words."""
     if action in APPROVAL_EVENTS:
         return str(APPROVAL_EVENTS[action])
-    return labels.label(labels.EVENT_LABELS, action)
+    return label(EVENT_LABELS, action)
 
 
 def decision_text(decision: str | None) -> str:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     g,
     redirect,
@@ -24,29 +22,23 @@ from drafts.models import User
 from drafts.states import audit
 from publisher.auth import (
     clear_failures,
-    login_blocked,
     login_user,
+    login_wait,
     logout_user,
     public,
     record_failure,
     verify_password,
 )
+from publisher.config import current_settings
 from publisher.db import get_session
+from publisher.security import safe_next
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
     """Only follow local paths after login (no open redirect)."""
-    if not target:
-        return url_for("drafts.queue")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("drafts.queue")
-    # Browsers read "/\host" as "//host" and drop tabs and newlines, so refuse those too.
-    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
-        return url_for("drafts.queue")
-    return target
+    return safe_next(target)
 
 
 @bp.get("/")
@@ -61,15 +53,17 @@ def index() -> Any:
 @public
 def login() -> Any:
     error = None
-    status = 200
+    status, wait = 200, 0
     username = ""
     if request.method == "POST":
         db = get_session()
         now = datetime.now(UTC)
         username = (request.form.get("username") or "").strip()[:64]
         password = request.form.get("password") or ""
-        if login_blocked(db, username, now):
-            error = _("Too many failed attempts. Wait a quarter of an hour and try again.")
+        address = request.remote_addr
+        wait = login_wait(db, username, address, now)
+        if wait > 0:
+            error = _("Too many failed attempts. Wait %(n)s seconds and try again.", n=wait)
             status = 429
         else:
             user = db.scalar(select(User).where(User.username == username))
@@ -80,17 +74,20 @@ def login() -> Any:
                 db.commit()
                 login_user(user)
                 return redirect(_safe_next(request.args.get("next")))
-            record_failure(db, username, now)
+            record_failure(db, username, now, address)
             error = _("Wrong username or password.")
             status = 401
-    demo = current_app.extensions["publisher_settings"].demo_mode
-    return render_template("auth/login.html", error=error, username=username, demo=demo), status
+    demo = current_settings().demo_mode
+    page = render_template("auth/login.html", error=error, username=username, demo=demo)
+    headers = {"Retry-After": str(wait)} if status == 429 else {}
+    return page, status, headers
 
 
 @bp.post("/logout")
 def logout() -> Any:
+    """Log out on every device: the user's session version moves on, so copies die too."""
     logout_user()
-    flash(_("You are logged out."), "info")
+    flash(_("You are logged out on every device."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -98,7 +95,7 @@ def logout() -> Any:
 @public
 def language() -> Any:
     choice = request.form.get("locale", "")
-    settings = current_app.extensions["publisher_settings"]
+    settings = current_settings()
     if choice in settings.locale_list:
         session["locale"] = choice
         user: User | None = g.get("user")

@@ -13,7 +13,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -27,7 +26,7 @@ from sqlalchemy import select
 
 from drafts.models import CHANNEL_NAMES, Draft, Initiative, Municipality, User
 from publisher.auth import actor, public
-from publisher.config import Settings
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.flows.plan import calendar as cal
 from publisher.flows.plan import feed, plan
@@ -56,11 +55,9 @@ bp.record_once(
 )
 
 WEEKDAYS = [0, 1, 2, 3, 4, 5, 6]
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["publisher_settings"]
-    return settings
+# A month cell shows this many items and then "N more" (linking to the week): a day with sixty
+# items is read in the week view, and the month view stays as fast as a queue page.
+MONTH_CELL_LIMIT = 6
 
 
 def _user() -> User:
@@ -69,7 +66,7 @@ def _user() -> User:
 
 
 def _today() -> date:
-    return datetime.now(UTC).astimezone(_settings().zone).date()
+    return datetime.now(UTC).astimezone(current_settings().zone).date()
 
 
 def weekday_name(n: int) -> str:
@@ -105,13 +102,16 @@ def _initiatives() -> list[Initiative]:
 @bp.get("/calendar")
 def calendar() -> Any:
     """Month, week or list of everything planned, published, held or failed."""
-    db, zone = get_session(), _settings().zone
+    db, zone = get_session(), current_settings().zone
     municipalities, initiatives = _municipalities(), _initiatives()
     q = cal.parse_query(
         request.args, _today(), {m.slug for m in municipalities}, {i.slug for i in initiatives}
     )
     first, last = cal.span(q)
-    items = [] if q.problems else cal.items_between(db, first, last, q, zone)
+    cell_limit = MONTH_CELL_LIMIT if q.view == "month" else 0
+    items, counts = (
+        ([], {}) if q.problems else cal.items_between(db, first, last, q, zone, per_day=cell_limit)
+    )
     quiet = plan.quiet_periods(db, cal.local_midnight(first, zone))
     quiet = [p for p in quiet if p.starts_at < cal.local_midnight(last + timedelta(days=1), zone)]
     context = dict(
@@ -134,9 +134,25 @@ def calendar() -> Any:
         problem_text=problem_text,
         trouble=cal.TROUBLE,
         may_move=_user().may_create(),
+        words=_words(),
+        cell_limit=cell_limit,
+        counts=counts,
     )
     status = 400 if q.problems else 200
     return render_template("calendar/page.html", **context), status
+
+
+def _words() -> dict[str, Any]:
+    """Labels and URL prefixes for the items, translated and built once per page."""
+    shown = {k: str(v) for k, v in labels.STATUS_LABELS.items()}
+    shown.update({k: str(labels.DELIVERY_STATUS_LABELS[k]) for k in cal.TROUBLE})
+    return {
+        "shown": shown,
+        "channels": {k: str(v) for k, v in labels.CHANNEL_LABELS.items()},
+        "detail_prefix": url_for("drafts.detail", id=1)[: -len("1")],
+        "move_prefix": url_for("calendar.move_form", id=1)[: -len("1/move")],
+        "move": _("Move"),
+    }
 
 
 def _quiet_on(periods: list[Any], zone: Any) -> Any:
@@ -174,7 +190,7 @@ def _render_move(
     values: dict[str, str] | None = None,
     ambiguous: bool = False,
 ) -> Any:
-    db, settings = get_session(), _settings()
+    db, settings = get_session(), current_settings()
     now = datetime.now(UTC)
     local = draft.desired_at.astimezone(settings.zone) if draft.desired_at else None
     values = values or {
@@ -234,7 +250,7 @@ def move_form(id: int) -> Any:
 @bp.post("/calendar/items/<int:id>/move")
 def move_item(id: int) -> Any:
     """Move an item to another day and time, re-checking rules and the approval deadline."""
-    db, settings = get_session(), _settings()
+    db, settings = get_session(), current_settings()
     draft = _load(id)
     if not _user().may_edit(draft):
         abort(403)
@@ -300,7 +316,7 @@ def _plan_page(
         caught=caught,
         may_change=_user().may_create(),
         today=_today(),
-        rhythm=rhythm(db, _today(), _settings().zone),
+        rhythm=rhythm(db, _today(), current_settings().zone),
     ), status
 
 
@@ -383,7 +399,7 @@ def delete_goal(id: int) -> Any:
 @bp.post("/calendar/plan/quiet")
 def add_quiet() -> Any:
     _require_planner()
-    db, settings = get_session(), _settings()
+    db, settings = get_session(), current_settings()
     f = request.form
     data, problems = plan.check_quiet(
         f.get("title", ""),
@@ -458,7 +474,7 @@ def revoke_feed() -> Any:
 @public
 def ical(secret: str) -> Any:
     """The schedule as iCalendar, for the user whose secret this is."""
-    db, settings = get_session(), _settings()
+    db, settings = get_session(), current_settings()
     if len(secret) > 100 or feed.feed_user(db, secret) is None:
         abort(404)
     statuses = {

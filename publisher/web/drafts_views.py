@@ -9,7 +9,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -25,8 +24,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from drafts.content import render_markdown
 from drafts.localtime import is_ambiguous
-from drafts.models import Draft, Initiative, Kind, Municipality, User
-from drafts.service import NotEditable, create_draft, update_draft
+from drafts.models import CHANNEL_NAMES, Draft, Initiative, Kind, Municipality, User
+from drafts.service import NotEditable
 from drafts.states import (
     EDITABLE,
     InvalidTransition,
@@ -35,7 +34,7 @@ from drafts.states import (
 )
 from drafts.validation import clean_draft_input, parse_moment
 from publisher.auth import actor
-from publisher.config import Settings
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.flows.actions import KNOWN_ACTIONS, ActionRefused, perform
 from publisher.flows.delivery_views import (
@@ -44,23 +43,22 @@ from publisher.flows.delivery_views import (
     deliveries_of,
     delivery_problem,
 )
-from publisher.flows.firstday import deadlines, published, rules
+from publisher.flows.editing import InQuietPeriod, create_draft, edit_draft
+from publisher.flows.firstday import clicks, deadlines, published, rules
+from publisher.flows.manage.media import chosen_files, store_uploads
+from publisher.flows.plan.plan import next_free_slots
+from publisher.flows.security.uploads import sweep_unreferenced
 from publisher.i18n import lang
+from publisher.security import large_body
 from publisher.web import forms, history, labels, queue_filters
 from publisher.web.preview import previews, unsaved_draft
 
 bp = Blueprint("drafts", __name__)
-bp.record_once(lambda state: labels.init_app(state.app))
 
 Problem = tuple[str, str]
 # Where the error summary links to for fields that are groups rather than one input.
 ANCHORS = {"kind": "kind-post", "municipalities": "municipalities", "channels": "channels",
            "variants": "variants", "form": "draft-form"}
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["publisher_settings"]
-    return settings
 
 
 def _user() -> User:
@@ -98,8 +96,8 @@ def queue() -> Any:
     )
     if q.problems:
         return render_template("drafts/queue.html", **context), 400
-    zone = _settings().zone
-    size = _settings().page_size
+    zone = current_settings().zone
+    size = current_settings().page_size
     total = db.scalar(queue_filters.apply(select(func.count(Draft.id)), q, zone)) or 0
     pages = max(1, math.ceil(total / size))
     if q.page > pages:
@@ -143,7 +141,7 @@ def _may_use(user: User, slug: str) -> bool:
 
 def _folds(values: dict[str, Any]) -> dict[str, dict[str, str]]:
     """For each time field whose local time happens twice: the two UTC offsets to choose from."""
-    zone = _settings().zone
+    zone = current_settings().zone
     found: dict[str, dict[str, str]] = {}
     for name in forms.MOMENT_FIELDS:
         try:
@@ -172,7 +170,7 @@ def _render_form(draft: Draft | None, values: dict[str, Any], problems: list[Pro
                  status: int = 200, **extra: Any) -> Any:
     db = get_session()
     summary, errors = _split_problems(problems)
-    settings = _settings()
+    settings = current_settings()
     context = dict(
         draft=draft, values=values, summary=summary, errors=errors,
         municipalities=_municipality_choices(db, draft),
@@ -183,6 +181,9 @@ def _render_form(draft: Draft | None, values: dict[str, Any], problems: list[Pro
         max_mb=format_decimal(round(settings.max_upload_bytes / 1024 / 1024, 1)),
         min_side=settings.min_image_side, images_per_draft=settings.images_per_draft,
         previewed=False, uploads_lost=False,
+        free_slots=next_free_slots(db, [c for c in CHANNEL_NAMES if c in values.get("channels", [])]
+                                   or list(CHANNEL_NAMES), datetime.now(UTC), settings.zone,
+                                   ignore=draft.id if draft is not None else None),
     )
     context.update(_posted_media(draft))
     context.update(extra)
@@ -197,7 +198,7 @@ def _compose_checks(draft: Draft | None, values: dict[str, Any]) -> dict[str, An
     db, now = get_session(), datetime.now(UTC)
     unsaved = unsaved_draft(values)
     unsaved.desired_at, _problem = parse_moment(
-        str(values.get("desired_at") or ""), _settings().zone,
+        str(values.get("desired_at") or ""), current_settings().zone,
         int(values["desired_at_fold"]) if str(values.get("desired_at_fold")) in ("0", "1")
         else None, "desired_at")
     if draft is not None:
@@ -209,7 +210,7 @@ def _compose_checks(draft: Draft | None, values: dict[str, Any]) -> dict[str, An
     removed = ({int(v) for v in request.form.getlist("remove_media") if v.isdigit()}
                if request.method == "POST" else set())
     kept = [m for m in (draft.media if draft is not None else []) if m.id not in removed]
-    found = rules.check_draft(db, _settings(), unsaved, media=kept)
+    found = rules.check_draft(db, current_settings(), unsaved, media=kept)
     deadline = deadlines.deadline_if_sent(db, unsaved, now, str(values.get("initiative") or ""))
     late = rules.time_problem(unsaved.desired_at, now)
     if unsaved in db:  # never saved from here
@@ -234,7 +235,7 @@ def _check(values: dict[str, Any], draft: Draft | None) -> tuple[Any, list[Probl
     initiatives."""
     db = get_session()
     data, errors = clean_draft_input(
-        values, zone=_settings().zone,
+        values, zone=current_settings().zone,
         municipalities={m.slug for m in _municipality_choices(db, draft)},
         initiatives={i.slug for i in _initiatives(db)}
         | ({draft.initiative.slug} if draft is not None else set()),
@@ -244,7 +245,7 @@ def _check(values: dict[str, Any], draft: Draft | None) -> tuple[Any, list[Probl
 
 def _submit(draft: Draft | None) -> Any:
     """Handle a posted draft form: preview, refuse with messages, or save and redirect."""
-    db, user, settings = get_session(), _user(), _settings()
+    db, user, settings = get_session(), _user(), current_settings()
     values = forms.draft_raw(request.form)
     if request.form.get("action") == "preview":
         return _render_form(draft, values, [], previewed=True)
@@ -266,11 +267,13 @@ def _submit(draft: Draft | None) -> Any:
                 "and save again to keep your version.")))
             status = 409
     files = request.files.getlist("images")
-    new_media, upload_problems = forms.store_uploads(
+    new_media, upload_problems = store_uploads(
         files, forms.new_alt_texts(request.form), settings, settings.images_per_draft - kept)
     problems += upload_problems
     if problems or data is None:
-        lost = bool(forms.chosen_files(files))
+        # Nothing refused is kept: images stored for this form go unless a draft uses them.
+        sweep_unreferenced(db, new_media, settings.upload_dir)
+        lost = bool(chosen_files(files))
         return _render_form(draft, values, problems, status, uploads_lost=lost)
     now = datetime.now(UTC)
     if draft is None:
@@ -280,8 +283,16 @@ def _submit(draft: Draft | None) -> Any:
         flash(_("The draft is saved."), "success")
         return redirect(url_for("drafts.detail", id=draft.id))
     before, desired_before = draft.status, draft.desired_at
-    changed = update_draft(db, draft, data, actor=actor(), now=now, new_media=new_media,
-                           remove_media=remove, alt_texts=alts)
+    try:
+        changed = edit_draft(db, draft, data, actor=actor(), now=now, new_media=new_media,
+                             remove_media=remove, alt_texts=alts)
+    except InQuietPeriod as exc:
+        db.rollback()
+        sweep_unreferenced(db, new_media, settings.upload_dir)
+        return _render_form(draft, values, [("desired_at", _(
+            "The new time falls in a quiet period (%(periods)s): nothing is published then. "
+            "Choose a time outside it.", periods=", ".join(p.title for p in exc.periods)))],
+            409, uploads_lost=bool(chosen_files(files)))
     db.commit()
     if changed and draft.status == "in_review":
         flash(_("Saved as version %(version)s. The content changed, so earlier approvals no "
@@ -300,6 +311,7 @@ def _submit(draft: Draft | None) -> Any:
 
 
 @bp.route("/drafts/new", methods=["GET", "POST"])
+@large_body
 def new() -> Any:
     """Compose a new draft."""
     user = _user()
@@ -328,6 +340,7 @@ def _not_editable_message(draft: Draft) -> str:
 
 
 @bp.route("/drafts/<int:id>/edit", methods=["GET", "POST"])
+@large_body
 def edit(id: int) -> Any:
     """Edit a draft of one of the user's initiatives."""
     draft = _load(id)
@@ -345,7 +358,7 @@ def edit(id: int) -> Any:
             get_session().rollback()
             flash(_not_editable_message(draft), "error")
             return _render_detail(draft, 409)
-    return _render_form(draft, forms.draft_values(draft, _settings().zone), [])
+    return _render_form(draft, forms.draft_values(draft, current_settings().zone), [])
 
 
 # --------------------------------------------------------------------------------------- detail
@@ -367,13 +380,14 @@ def _render_detail(draft: Draft, status: int = 200) -> Any:
         who=history.actor_namer(db, events), describe=history.describe,
         body_html=Markup(render_markdown(draft.body)),  # sanitised by render_markdown
         previews=previews(draft, list(draft.channels or [])), actions=_actions(draft),
-        checks=rules.by_channel(rules.check_draft(db, _settings(), draft))
+        checks=rules.by_channel(rules.check_draft(db, current_settings(), draft))
         if _editable(draft) else {},
         deadline_if_sent=deadlines.deadline_if_sent(db, draft, datetime.now(UTC))
         if "submit" in _actions(draft) else None,
         time_passed=rules.time_problem(draft.desired_at, datetime.now(UTC)) is not None
         and _editable(draft),
         hold=deadlines.hold_of(db, draft),
+        share_clicks=clicks.share_clicks(db, draft.id),
         may_edit=_user().may_edit(draft) and _editable(draft),
         deliveries=deliveries, delivery_problem=delivery_problem,
         progress=published.progress(deliveries),

@@ -16,7 +16,6 @@ from werkzeug.datastructures import MultiDict
 from drafts.localtime import is_ambiguous
 from drafts.models import CHANNEL_NAMES, Draft
 from drafts.validation import LIMITS
-from publisher.flows.manage.media import chosen_files, store_uploads  # noqa: F401  (the form's)
 
 Problem = tuple[str, str]
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,16 @@ def events_for(db: Session, draft_id: int) -> list[AuditEvent]:
                            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())))
 
 
+# The service's own parts as history names them (audit rows keep the internal name).
+SYSTEM_ACTORS: dict[str, Any] = {
+    "approvals": _l("the approval service"),
+    "scheduler": _l("the publishing service"),
+    "worker": _l("the publishing service"),
+    "system": _l("system"),
+    "demo": _l("the demo"),
+}
+
+
 def actor_namer(db: Session, events: list[AuditEvent]) -> Callable[[AuditEvent], str]:
     """A function naming who did each event: a user's current name, else the stored label."""
     ids = {e.actor_id for e in events if e.actor_type in PEOPLE and e.actor_id}
@@ -32,6 +43,8 @@ def actor_namer(db: Session, events: list[AuditEvent]) -> Callable[[AuditEvent],
     def who(event: AuditEvent) -> str:
         if event.actor_type in PEOPLE and event.actor_id in names:
             return names[event.actor_id]
+        if event.actor_type == "system":  # the service's own parts, in words
+            return labels.label(SYSTEM_ACTORS, event.actor_label or "system")
         return event.actor_label or _("system")
 
     return who
@@ -57,8 +70,11 @@ def describe(event: AuditEvent) -> list[str]:
         lines.append(_("From %(before)s to %(after)s", before=_moment_text(details.get("from")),
                        after=_moment_text(details.get("to"))))
     elif details.get("from") and details.get("to"):
-        lines.append(f"{labels.label(labels.STATUS_LABELS, details['from'])} → "
-                     f"{labels.label(labels.STATUS_LABELS, details['to'])}")
+        words = {**labels.DELIVERY_STATUS_LABELS, **labels.STATUS_LABELS}
+        if event.action.startswith("delivery") or details.get("delivery"):
+            words = {**labels.STATUS_LABELS, **labels.DELIVERY_STATUS_LABELS}
+        lines.append(f"{labels.label(words, details['from'])} → "
+                     f"{labels.label(words, details['to'])}")
     if details.get("note"):
         lines.append(labels.label(labels.NOTE_LABELS, str(details["note"])))
     return lines

@@ -13,6 +13,8 @@ from typing import Any
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from channels.registry import REGISTRY
+
 KIND_LABELS: dict[str, Any] = {
     "post": _l("Post"),
     "article": _l("Article"),
@@ -39,13 +41,8 @@ DELIVERY_STATUS_LABELS: dict[str, Any] = {
     "cancelled": _l("Cancelled"),
 }
 
-CHANNEL_LABELS: dict[str, Any] = {
-    "facebook": _l("Facebook"),
-    "instagram": _l("Instagram"),
-    "website": _l("Website"),
-    "newsletter": _l("Newsletter"),
-    "x": _l("X"),
-}
+# The channels' labels are their rows' label keys (marked for extraction in channels/registry.py).
+CHANNEL_LABELS: dict[str, Any] = {name: _l(row.label_key) for name, row in REGISTRY.items()}
 
 # What a person can do to a draft (button texts).
 ACTION_LABELS: dict[str, Any] = {
@@ -58,6 +55,29 @@ ACTION_LABELS: dict[str, Any] = {
     "schedule": _l("Schedule"),
     "unschedule": _l("Unschedule"),
     "publish": _l("Publish"),
+}
+
+# History entries of the approval flow.
+APPROVAL_EVENTS: dict[str, Any] = {
+    "approval_requested": _l("Approvers asked"),
+    "approval_viewed": _l("Approval link opened"),
+    "approval_approve": _l("Approved by an approver"),
+    "approval_reject": _l("Rejected by an approver"),
+    "approval_comment": _l("Comment from an approver"),
+    "approval_withdrawn": _l("Approval withdrawn"),
+    "approvals_voided": _l("Earlier approval requests voided"),
+    "approval_resent": _l("Approval link sent again"),
+    "approval_reminded": _l("Reminder sent"),
+    "approver_changed": _l("Approver changed"),
+    "approval_held": _l("Held: not approved by the deadline"),
+    "approval_released": _l("Hold released"),
+    "approval_policy_changed": _l("Approval policy changed"),
+    "approval_not_requested": _l("Approval could not be requested"),
+    "approved_without_outside_approver": _l("Approved by an administrator (no outside approver)"),
+    "schedule_failed": _l("Could not be scheduled"),
+    "deliveries_scheduled": _l("Deliveries scheduled"),
+    "deliveries_withdrawn": _l("Deliveries withdrawn"),
+    "share_kit_sent": _l("Share kit sent"),
 }
 
 # What happened (history entries, past tense).
@@ -79,6 +99,7 @@ EVENT_LABELS: dict[str, Any] = {
     "deliveries_withdrawn": _l("Deliveries withdrawn"),
     "delivery_cancelled": _l("Delivery cancelled"),
     "delivery_retry": _l("Delivery sent again"),
+    **APPROVAL_EVENTS,
 }
 
 # Fields of a draft, as named in edit history (drafts.content.content_fields keys) and forms.
@@ -132,9 +153,6 @@ def change_label(field: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Make the label functions available in every template."""
-    from publisher.web.approve_text import APPROVAL_EVENTS  # the approval flow's history words
-
-    EVENT_LABELS.update(APPROVAL_EVENTS)
     app.jinja_env.globals.update(
         kind_label=_labeller(KIND_LABELS),
         status_label=_labeller(STATUS_LABELS),

@@ -6,11 +6,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, send_from_directory
+from flask import Blueprint, abort, send_from_directory
 from sqlalchemy import select
 
 from drafts.models import Media
 from publisher.auth import public
+from publisher.config import current_settings
 from publisher.db import get_session
 
 bp = Blueprint("media", __name__)
@@ -23,7 +24,7 @@ ONE_YEAR = 365 * 24 * 60 * 60
 
 def upload_dir() -> Path:
     """The upload folder as an absolute path (relative settings are taken from the working dir)."""
-    return Path(current_app.extensions["publisher_settings"].upload_dir).resolve()
+    return Path(current_settings().upload_dir).resolve()
 
 
 @bp.get("/media/<name>")

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-from channels.x_text import weighted_length
-from drafts.content import channel_text
+from markupsafe import Markup
+
+from channels import website
+from channels.base import Post
+from channels.registry import REGISTRY
+from drafts.content import channel_text, render_markdown
 from drafts.models import CHANNEL_NAMES, Draft, Variant
-
-# Longest text each channel takes (None: no limit). X counts weighted characters.
-CHANNEL_LIMITS: dict[str, int | None] = {
-    "facebook": 63206,
-    "instagram": 2200,
-    "website": None,
-    "newsletter": None,
-    "x": 280,
-}
 
 
 @dataclass(frozen=True)
@@ -25,6 +21,14 @@ class ChannelPreview:
     text: str
     length: int
     limit: int | None
+    title: str = ""
+    link: str = ""  # the link exactly as published ("" when it is inside the text)
+    html: Markup | None = None  # the article / newsletter block as it goes out (sanitised)
+    images: list[Any] = field(default_factory=list)  # the draft's Media rows, in order
+
+    @property
+    def domain(self) -> str:
+        return urlsplit(self.link).hostname or ""
 
     @property
     def over(self) -> bool:
@@ -32,20 +36,28 @@ class ChannelPreview:
 
 
 def measure(channel: str, text: str) -> int:
-    """The length of `text` as `channel` counts it."""
-    if channel == "x":
-        return weighted_length(text)
-    return len(text)
+    """The length of `text` as `channel` counts it (X counts weighted characters)."""
+    return REGISTRY[channel].text.measure(text)
 
 
 def previews(draft: Draft, channels: list[str] | None = None) -> list[ChannelPreview]:
     """Previews for `channels` (default: every channel), in the usual channel order."""
     wanted = CHANNEL_NAMES if channels is None else [c for c in CHANNEL_NAMES if c in channels]
     result = []
+    images = list(draft.media or [])
     for channel in wanted:
         text = channel_text(draft, channel)
+        html, link = None, ""
+        if channel in ("website", "newsletter"):
+            # The website's own render(): the formatted text ending with the post's link.
+            post = Post(marker="preview", text=text, title=draft.title or "",
+                        link=draft.link or None, html=render_markdown(draft.body or ""))
+            html = Markup(website.render(post).html or "")  # sanitised body + escaped link
+        elif draft.link and draft.link not in text:
+            link = draft.link
         result.append(ChannelPreview(channel, text, measure(channel, text),
-                                     CHANNEL_LIMITS.get(channel)))
+                                     REGISTRY[channel].text.limit, title=draft.title or "",
+                                     link=link, html=html, images=images))
     return result
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from drafts.models import Municipality
 from publisher.auth import public
-from publisher.config import Settings
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.flows.inbound import signup, suggestions
 from publisher.flows.inbound.throttle import RateLimited
@@ -24,13 +25,10 @@ from publisher.flows.inbound.words import SIGNUP_WORDS, field_message, rate_limi
 from publisher.i18n import lang
 
 bp = Blueprint("inbound", __name__)
+# The forms' places in the public site's menu (publisher.web.public takes them at registration).
+MENU = (("inbound.newsletter", _l("Newsletter")), ("inbound.suggest", _l("Suggest an activity")))
 HONEYPOT = "website"  # a field name bots like to fill; hidden from people and screen readers
 SIGNUP_OUTCOMES = ("pending", "already_pending", "already_subscribed")
-
-
-def _settings() -> Settings:
-    found: Settings = current_app.extensions["publisher_settings"]
-    return found
 
 
 def _municipalities() -> list[tuple[str, str]]:
@@ -58,7 +56,7 @@ def newsletter() -> Any:
         if _is_bot():
             return redirect(url_for("inbound.newsletter_done", outcome="pending"), 303)
         try:
-            outcome = signup.sign_up(get_session(), _settings(), form, _address(),
+            outcome = signup.sign_up(get_session(), current_settings(), form, _address(),
                                      datetime.now(UTC))
         except signup.SignupRefused as exc:
             if exc.code == "fields":
@@ -87,7 +85,7 @@ def _upload() -> suggestions.Upload | None:
     file = request.files.get("image")
     if file is None or not file.filename:
         return None
-    data = file.stream.read(_settings().max_upload_bytes + 1)
+    data = file.stream.read(current_settings().max_upload_bytes + 1)
     return suggestions.Upload(data=data, filename=file.filename,
                               alt_text=request.form.get("alt_text", ""))
 
@@ -108,7 +106,7 @@ def suggest() -> Any:
         if _is_bot():
             return redirect(url_for("inbound.suggest_done"), 303)
         try:
-            suggestions.submit_suggestion(get_session(), _settings(), form, _upload(),
+            suggestions.submit_suggestion(get_session(), current_settings(), form, _upload(),
                                           _address(), datetime.now(UTC), lang())
         except suggestions.SuggestionRefused as exc:
             errors = {f: field_message(code, params) for f, (code, params)
@@ -120,8 +118,8 @@ def suggest() -> Any:
             return redirect(url_for("inbound.suggest_done"), 303)
     return render_template("public_forms/suggest.html", form=form, errors=errors,
                            municipalities=_municipalities(), honeypot=HONEYPOT,
-                           max_mb=max(1, _settings().max_upload_bytes // (1024 * 1024)),
-                           config_days=_settings().suggestion_contact_days), status
+                           max_mb=max(1, current_settings().max_upload_bytes // (1024 * 1024)),
+                           config_days=current_settings().suggestion_contact_days), status
 
 
 @bp.get("/suggest/thanks")

@@ -16,6 +16,7 @@ from publisher.db import get_session
 from publisher.flows.delivery_views import delivery_problem
 from publisher.flows.manage import deliveries
 from publisher.i18n import lang
+from publisher.security import safe_next
 from schedules.models import Delivery, DeliveryStatus, HeldReason
 
 bp = Blueprint("publishing", __name__)
@@ -50,7 +51,8 @@ def health() -> Any:
     """The publishing health screen."""
     db = get_session()
     now = datetime.now(UTC)
-    totals = dict(db.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all())
+    totals: dict[str, int] = {status: count for status, count in db.execute(
+        select(Delivery.status, func.count()).group_by(Delivery.status))}
     due_soon = _deliveries(db, Delivery.status == DeliveryStatus.SCHEDULED.value,
                            Delivery.due_at > now, Delivery.due_at <= now + timedelta(hours=24))
     late = _deliveries(db, or_(
@@ -89,9 +91,7 @@ def retry(id: int) -> Any:
         if exc.status == 403:
             abort(403)
         flash(exc.message(lang()), "error")
-        return redirect(request.form.get("back") or url_for("publishing.health"), 303)
+        return redirect(safe_next(request.form.get("back"), url_for("publishing.health")), 303)
     db.commit()
     flash(_("The delivery will be tried again now."), "success")
-    back = request.form.get("back") or ""
-    return redirect(back if back.startswith("/") and not back.startswith("//")
-                    else url_for("publishing.health"), 303)
+    return redirect(safe_next(request.form.get("back"), url_for("publishing.health")), 303)

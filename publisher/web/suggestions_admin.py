@@ -5,23 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from drafts.models import Initiative
 from drafts.suggestions import REASON_MAX, NotPending, Suggestion, decided, pending
 from publisher.auth import actor, admin_required
-from publisher.config import Settings
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.flows.inbound import suggestions
 
 bp = Blueprint("suggestions", __name__)
-
-
-def _settings() -> Settings:
-    found: Settings = current_app.extensions["publisher_settings"]
-    return found
 
 
 def _suggestion(suggestion_id: int) -> Suggestion:
@@ -62,7 +57,7 @@ def accept(suggestion_id: int) -> Any:
         flash(_("Choose the initiative the draft belongs to."), "error")
         return redirect(url_for("suggestions.detail", suggestion_id=item.id), 303)
     try:
-        draft = suggestions.accept(db, _settings(), item, initiative, actor=actor(),
+        draft = suggestions.accept(db, current_settings(), item, initiative, actor=actor(),
                                    user_id=actor()[1], now=datetime.now(UTC))
     except NotPending:
         db.rollback()
@@ -83,7 +78,7 @@ def decline(suggestion_id: int) -> Any:
         flash(_("The reason can have at most %(max)s characters.", max=REASON_MAX), "error")
         return redirect(url_for("suggestions.detail", suggestion_id=item.id), 303)
     try:
-        suggestions.decline(db, _settings(), item, reason, user_id=actor()[1],
+        suggestions.decline(db, current_settings(), item, reason, user_id=actor()[1],
                             now=datetime.now(UTC))
     except NotPending:
         db.rollback()

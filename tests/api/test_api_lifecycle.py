@@ -8,7 +8,6 @@ The README's example script (scripts/examples/follow_post.py) runs against the s
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import subprocess
 import sys
@@ -27,21 +26,14 @@ from werkzeug.serving import make_server
 
 from publisher import create_app
 from publisher.cli import main
-from publisher.worker import adapter_factory, notifier, schedule_settings
+from publisher.flows.accounts import adapter_factory
+from publisher.worker import notifier, schedule_settings
 from schedules.settings import ScheduleSettings
 from schedules.worker import Worker
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SCRIPT = ROOT / "scripts" / "examples" / "follow_post.py"
 
-_spec = importlib.util.spec_from_file_location(
-    "tests_channels_conftest_api", ROOT / "tests" / "channels" / "conftest.py")
-assert _spec is not None and _spec.loader is not None
-_channels = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = _channels
-_spec.loader.exec_module(_channels)
-_sandbox_server = _channels._sandbox_server
-sandbox = _channels.sandbox
 
 FINAL = {"published", "failed", "held", "cancelled"}
 

@@ -41,14 +41,14 @@ def test_the_validity_check_would_catch_a_broken_document(spec):
 
 def test_it_documents_every_api_route(app: Flask, spec):
     routes = {
-        (method, re.sub(r"<int:(\w+)>", r"{\1}", rule.rule))
+        (method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule))
         for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api_v1.")
         for method in rule.methods or () if method.lower() in METHODS
     }
     assert set(operations(spec)) == routes
     # drafts (6), reference data (3), approvals (7), media (3), deliveries (5), accounts (4),
-    # suggestions (4), calendar (2), plan (11)
-    assert len(routes) == 45
+    # suggestions (4), the calendar and posting plan (13), subscriptions (8), reach (3)
+    assert len(routes) == 56
 
 
 def test_every_request_body_comes_with_an_example(spec):

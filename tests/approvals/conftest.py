@@ -1,5 +1,6 @@
 """Fixtures for the approval tests: a real SMTP server (aiosmtpd) the app sends to, and the
-browser and sandbox fixtures of tests/browser and tests/channels (loaded by path, not edited)."""
+browser fixtures of tests/browser (loaded by path, not edited). The sandbox comes from
+tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -36,10 +37,6 @@ page = _browser.page
 check_a11y_fixture = _browser.check_a11y_fixture
 log_in_fixture = _browser.log_in_fixture
 add_user = _browser.add_user
-_channels = _load("tests_channels_conftest_for_approvals",
-                  HERE.parent / "channels" / "conftest.py")
-_sandbox_server = _channels._sandbox_server
-sandbox = _channels.sandbox
 
 
 class Inbox:

@@ -36,6 +36,15 @@ def add_approver(db: Session, name: str, municipality: str = "roskilde", role: s
     return approver
 
 
+def add_x_account(db: Session) -> None:
+    """An active X account, so a draft for X can be sent for approval (no account: refused)."""
+    from drafts.models import ChannelAccount
+
+    db.add(ChannelAccount(platform="x", name="@kulturmetropolen", external_id="1",
+                          credentials_env="KMP_X", options={}))
+    db.commit()
+
+
 def make_draft(db: Session, author: User | None, media: list[Any] | None = None,
                **fields: Any) -> Draft:
     """A draft made through the domain service, due in three days unless told otherwise."""
@@ -135,15 +144,15 @@ def request_mail(smtp: Any, approver: Approver, index: int = -1) -> EmailMessage
 
 
 def edit(app: Flask, db: Session, draft: Draft, by: User, **changes: Any) -> list[str]:
-    """Edit the draft through the domain service, as the web form and the API do."""
-    from drafts.service import update_draft
-    from publisher.api.present import raw_input
+    """Edit the draft through the editing flow, as the web form and the API do."""
+    from publisher.flows.editing import edit_draft
+    from publisher.flows.manage.media import raw_input
 
     with app.app_context():
         data, errors = clean_draft_input({**raw_input(draft), **changes}, zone=ZONE,
                                          municipalities=MUNICIPALITIES, initiatives=INITIATIVES)
         assert data is not None, errors
-        changed = update_draft(db, draft, data, actor=("user", by.id, by.username),
+        changed = edit_draft(db, draft, data, actor=("user", by.id, by.username),
                                now=datetime.now(UTC))
         db.commit()
     return changed

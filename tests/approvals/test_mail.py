@@ -10,6 +10,7 @@ from drafts.mailbox import OutgoingMail
 from publisher.mail import send_pending
 from tests.approvals.helpers import (
     add_approver,
+    add_x_account,
     edit,
     html,
     link_in,
@@ -24,6 +25,7 @@ from tests.approvals.helpers import (
 def test_the_request_is_a_multipart_mail_with_the_exact_text_and_one_link(app, db, smtp,
                                                                           editor):
     chair = add_approver(db, "Rikke Formand")
+    add_x_account(db)
     draft = make_draft(db, editor, channels=["facebook", "x"],
                        variants={"x": "Kort tekst til X #koncert"})
 

@@ -33,7 +33,7 @@ def test_a_tracked_link_redirects_and_counts_clicks_per_day(db, client, editor, 
     db.commit()
 
     first = client.get(f"/l/{link.code}")
-    client.get(f"/l/{link.code}")
+    client.get(f"/l/{link.code}", environ_base={"REMOTE_ADDR": "192.0.2.2"})  # another visitor
 
     assert first.status_code == 302
     assert first.headers["Location"] == "https://kulturmetropolen.dk/koncert"

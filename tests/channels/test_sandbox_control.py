@@ -18,7 +18,7 @@ from channels.newsletter import NewsletterAdapter
 from channels.registry import CHANNELS
 
 if TYPE_CHECKING:
-    from tests.channels.conftest import RunningSandbox
+    from tests.sandbox_fixtures import RunningSandbox
 
 X_OAUTH = {"consumer_key": "ck", "consumer_secret": "cs", "access_token": "77-at",
            "access_token_secret": "ats"}  # fmt: skip
@@ -72,6 +72,34 @@ class TestFaults:
     def test_it_refuses_a_negative_latency(self, sandbox: RunningSandbox) -> None:
         answer = requests.post(control(sandbox, "latency"), json={"seconds": -1}, timeout=5)
         assert answer.status_code == 400 and sandbox.faults.latency == 0.0
+
+
+class TestClock:
+    def metrics(self, sandbox: RunningSandbox, tweet_id: str) -> dict[str, int]:
+        answer = requests.get(f"{sandbox.url('x')}/2/tweets/{tweet_id}",
+                              params={"tweet.fields": "public_metrics"},
+                              headers={"Authorization": "Bearer 77-token"}, timeout=5)
+        return dict(answer.json()["data"]["public_metrics"])
+
+    def test_a_held_clock_holds_insight_figures_still_until_released(
+        self, sandbox: RunningSandbox
+    ) -> None:
+        tweet_id = tweet(sandbox, "Koncert").json()["data"]["id"]
+        later = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+        try:
+            held = requests.post(control(sandbox, "clock"), json={"at": later}, timeout=5)
+            first = self.metrics(sandbox, tweet_id)
+            assert held.ok and first["impression_count"] > 0
+            assert self.metrics(sandbox, tweet_id) == first
+        finally:
+            released = requests.post(control(sandbox, "clock"), json={"at": None}, timeout=5)
+        assert released.json() == {"at": None}
+        assert self.metrics(sandbox, tweet_id)["impression_count"] < first["impression_count"]
+
+    @pytest.mark.parametrize("body", [{"at": "tomorrow"}, {"at": "2026-11-28T10:00:00"}])
+    def test_it_refuses_a_time_it_cannot_read(self, sandbox: RunningSandbox, body: Any) -> None:
+        answer = requests.post(control(sandbox, "clock"), json=body, timeout=5)
+        assert answer.status_code == 400 and answer.json()["error"]
 
 
 class TestState:

@@ -56,7 +56,7 @@ CREATE_ROWS = [
     ("rest_invalid_param", 400, P, "invalid_content"),
     ("rest_no_route", 404, P, "misconfigured"),
     ("rest_cookie_invalid_nonce", 403, P, "misconfigured"),
-    ("internal_server_error", 500, U, "outcome_unknown"),
+    ("internal_server_error", 500, R, "platform_unavailable"),  # a draft shows nothing
 ]
 
 
@@ -71,6 +71,7 @@ def test_it_classifies_each_create_error(
 
     assert (error.kind, error.reason, error.platform_code) == (kind, reason, code)
     assert error.http_status == status
+    assert error.costs_attempt is (kind is not R)  # an unanswered draft is looked up, free
 
 
 @responses.activate
@@ -138,11 +139,14 @@ HTML_ROWS = [
 def test_it_classifies_html_pages_instead_of_json(
     method: str, status: int, kind: ErrorKind, reason: str
 ) -> None:
-    responses.add(method, f"{API}/wp/v2/posts", **html_page(status))
+    # POST: the publish flip of a draft we made (the one write that can show the post).
+    route = "/wp/v2/posts" if method == "GET" else "/wp/v2/posts/41"
+    responses.add(method, f"{API}{route}", **html_page(status))
     adapter = make_adapter()
+    post = make_post(state={} if method == "GET" else {"post_id": 41})
     call = adapter.find_existing if method == "GET" else adapter.publish
 
-    error = raised(lambda: call(make_post()))
+    error = raised(lambda: call(post))
 
     assert (error.kind, error.reason) == (kind, reason)
 
@@ -155,7 +159,7 @@ UPLOAD_ROWS = [
     ("rest_upload_invalid_disposition", 400, P, "invalid_media"),
     ("rest_upload_hash_mismatch", 412, R, "platform_unavailable"),
     ("rest_upload_sideload_error", 500, P, "invalid_media"),
-    ("rest_upload_unknown_error", 500, U, "outcome_unknown"),
+    ("rest_upload_unknown_error", 500, R, "platform_unavailable"),  # looked up by slug
     ("rest_upload_file_too_big", 400, P, "invalid_media"),
     ("rest_upload_limited_space", 400, P, "platform_error"),
     ("rest_upload_user_quota_exceeded", 400, P, "platform_error"),
@@ -212,8 +216,45 @@ TRANSPORT_ROWS = [
 def test_it_classifies_lost_answers_by_whether_the_call_wrote(
     method: str, exc: Exception, kind: ErrorKind
 ) -> None:
-    responses.add(method, f"{API}/wp/v2/posts", body=exc)
+    route = "/wp/v2/posts" if method == "GET" else "/wp/v2/posts/41"  # POST: the flip
+    responses.add(method, f"{API}{route}", body=exc)
     adapter = make_adapter()
+    post = make_post(state={} if method == "GET" else {"post_id": 41})
     call = adapter.find_existing if method == "GET" else adapter.publish
 
-    assert raised(lambda: call(make_post())).kind is kind
+    assert raised(lambda: call(post)).kind is kind
+
+
+@responses.activate
+def test_a_lost_answer_on_the_draft_create_is_retried_soon_without_spending_a_try() -> None:
+    responses.post(f"{API}/wp/v2/posts", body=requests.ReadTimeout("read timed out"))
+    post = make_post()
+
+    error = raised(lambda: make_adapter().publish(post))
+
+    assert (error.kind, error.reason, error.costs_attempt) == (R, "platform_unavailable", False)
+    assert error.retry_after == 1.0 and error.cause.value == "platform"
+    assert post.state["draft_pending"] is True and post.state["free_retries"] == 1
+
+
+@responses.activate
+def test_after_a_lost_draft_create_the_next_run_finds_the_draft_instead_of_making_another() -> None:
+    post = make_post(state={"draft_pending": True, "slug": "titel-abc123"})
+    draft = {"id": 41, "status": "draft", "slug": "titel-abc123", "link": "l"}
+    responses.get(f"{API}/wp/v2/posts", json=[draft])
+    responses.post(f"{API}/wp/v2/posts/41", json={**draft, "status": "publish"})
+
+    published = make_adapter().publish(post)
+
+    assert published.external_id == "41" and post.state["post_id"] == 41
+    assert [c.request.method for c in responses.calls] == ["GET", "POST"]  # no second create
+
+
+@responses.activate
+def test_a_free_retry_is_spent_after_ten_and_then_costs_a_try() -> None:
+    responses.post(f"{API}/wp/v2/posts", body=requests.ReadTimeout("read timed out"))
+    post = make_post(state={"free_retries": 10})
+
+    error = raised(lambda: make_adapter().publish(post))
+
+    assert (error.kind, error.costs_attempt) == (R, True)

@@ -135,10 +135,10 @@ def test_a_create_that_timed_out_is_found_as_a_draft_and_not_created_twice(
 
     with pytest.raises(ChannelError) as caught:
         adapter.publish(post)
-    assert caught.value.kind is ErrorKind.UNKNOWN
-    assert "post_id" not in post.state
+    assert (caught.value.kind, caught.value.costs_attempt) == (ErrorKind.RETRYABLE, False)
+    assert "post_id" not in post.state and post.state["draft_pending"] is True
 
-    assert make_adapter(sandbox).find_existing(post) is None
+    assert make_adapter(sandbox).find_existing(post) is None  # a reconciliation finds it too
     [draft] = posts(sandbox)
     assert draft["status"] == "draft" and post.state["post_id"] == draft["id"]
 
@@ -183,14 +183,35 @@ def test_it_resumes_from_a_remembered_draft_without_uploading_again(
     assert checkpoints == []  # nothing new was created
 
 
-def test_a_dropped_connection_on_create_is_an_unknown_outcome(sandbox: Any) -> None:
+def test_a_dropped_connection_on_create_is_retried_and_resumes_with_that_draft(
+    sandbox: Any,
+) -> None:
     sandbox.fault(platform="wordpress", op="create", kind="accept_then_drop", remaining=1)
+    post = make_post()
 
     with pytest.raises(ChannelError) as caught:
-        make_adapter(sandbox).publish(make_post())
-
-    assert caught.value.kind is ErrorKind.UNKNOWN
+        make_adapter(sandbox).publish(post)
+    assert (caught.value.kind, caught.value.costs_attempt) == (ErrorKind.RETRYABLE, False)
     assert [p["status"] for p in posts(sandbox)] == ["draft"]
+
+    make_adapter(sandbox).publish(post)
+    assert [p["status"] for p in posts(sandbox)] == ["publish"]
+
+
+def test_a_dropped_upload_is_found_by_its_slug_and_not_uploaded_twice(
+    sandbox: Any, image: MediaItem
+) -> None:
+    sandbox.fault(platform="wordpress", op="upload", kind="accept_then_drop", remaining=1)
+    post = make_post(media=[image])
+
+    with pytest.raises(ChannelError) as caught:
+        make_adapter(sandbox).publish(post)
+    assert (caught.value.kind, caught.value.costs_attempt) == (ErrorKind.RETRYABLE, False)
+
+    make_adapter(sandbox).publish(post)
+    [media] = sandbox.store.collection("wordpress", "media").values()
+    [stored] = posts(sandbox)
+    assert stored["featured_media"] == media["id"] == post.state["media_ids"][0]
 
 
 def test_it_reports_the_dash_two_double_post_signature(sandbox: Any) -> None:
@@ -239,14 +260,14 @@ def test_it_fetches_view_counts_that_grow_after_publication(sandbox: Any) -> Non
     assert later.normalised["reach"] <= later.normalised["views"]
 
 
-def test_it_reports_zero_views_honestly_when_the_site_has_no_stats(sandbox: Any) -> None:
+def test_it_reports_no_data_rather_than_zero_when_the_site_has_no_stats(sandbox: Any) -> None:
     adapter = make_adapter(sandbox)
     published = adapter.publish(make_post())
     sandbox.fault(platform="wordpress", op="insights", kind="error", code="rest_no_route")
 
     metrics = adapter.fetch_metrics(published)
 
-    assert metrics.normalised == {"views": 0, "reach": 0}
+    assert metrics.normalised == {}
     assert metrics.raw["stats"] == "unavailable"
 
 
@@ -312,3 +333,18 @@ def test_two_posts_with_the_same_title_get_slugs_of_their_own(sandbox: Any) -> N
     assert first["slug"] != second["slug"] and not second["slug"].endswith("-2")
     assert adapter.find_existing(make_post(marker="pub-bbbbbbbbbbbbbbbb")).external_id == str(
         second["id"])
+
+
+def test_what_cannot_be_removed_after_a_failure_is_listed_for_a_person(
+    sandbox: Any, image: MediaItem
+) -> None:
+    adapter = make_adapter(sandbox)
+    post = make_post(media=[image])
+    adapter._upload_media(post)  # the image went up, then the delivery failed for good
+    sandbox.fault(platform="wordpress", op="delete", kind="error", code="rest_forbidden/403")
+
+    left = adapter.discard(post)
+
+    [media] = sandbox.store.collection("wordpress", "media").values()
+    assert left == [f"WordPress media {media['id']} (permission_missing)"]
+    assert post.state["media_ids"] == [media["id"]]

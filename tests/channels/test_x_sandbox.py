@@ -22,7 +22,7 @@ from channels.base import (
 from channels.x import XAdapter
 
 if TYPE_CHECKING:
-    from tests.channels.conftest import RunningSandbox
+    from tests.sandbox_fixtures import RunningSandbox
 
 USER = "4242"
 OAUTH1 = {

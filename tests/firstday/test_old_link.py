@@ -9,9 +9,9 @@ from sqlalchemy import select
 from drafts.approval_links import make_token, rotate_nonce
 from drafts.approvals import ApprovalRequest
 from drafts.models import Draft
-from drafts.service import update_draft
 from drafts.validation import clean_draft_input
 from publisher.flows import approval as approval_flow
+from publisher.flows.editing import edit_draft
 from publisher.flows.firstday.changes import word_diff
 from tests.conftest import SECRET
 from tests.firstday.helpers import MUNICIPALITIES, ZONE, arrange
@@ -30,8 +30,12 @@ def test_an_old_link_shows_what_changed_in_the_text(app, client, db, chairs):
     with app.test_request_context():
         draft = db.get(Draft, draft_id)
         approval_flow.send_for_approval(
-            db, draft, actor=("system", None, "test"), requested_by="Sekretariatet",
-            now=datetime.now(UTC))
+            db,
+            draft,
+            actor=("system", None, "test"),
+            requested_by="Sekretariatet",
+            now=datetime.now(UTC),
+        )
         db.commit()  # the mail (and its own link) is attempted here
         request = db.scalars(
             select(ApprovalRequest).where(ApprovalRequest.draft_id == draft_id)
@@ -53,7 +57,7 @@ def test_an_old_link_shows_what_changed_in_the_text(app, client, db, chairs):
             raw, zone=ZONE, municipalities=MUNICIPALITIES, initiatives={"music"}
         )
         assert data is not None, errors
-        update_draft(db, draft, data, actor=("system", None, "test"), now=datetime.now(UTC))
+        edit_draft(db, draft, data, actor=("system", None, "test"), now=datetime.now(UTC))
         db.commit()
     page = client.get(f"/a/{token}").get_data(as_text=True)
     changes = page[page.index('id="changes-heading"') :]

@@ -260,3 +260,14 @@ def test_scheduling_into_a_quiet_period_is_refused_and_the_secretariat_told(
         )
     ]
     assert reasons == ["quiet period: Pressestop"]
+
+
+def test_a_crowded_day_in_the_month_view_shows_six_items_and_how_many_more(admin_client, db):
+    for minute in range(8):
+        draft_at(db, f"2026-05-06T09:{minute:02d}", title=f"Punkt {minute}")
+    page = admin_client.get("/calendar?day=2026-05-01").get_data(as_text=True)
+    cell = _cell(page, "2026-05-06")
+    assert cell.count('<li class="cal-item ') == 6
+    assert "2 mere" in cell and "view=week" in cell
+    week = admin_client.get("/calendar?view=week&day=2026-05-06").get_data(as_text=True)
+    assert _cell(week, "2026-05-06").count('<li class="cal-item ') == 8

@@ -178,3 +178,18 @@ def test_the_move_form_suggests_the_next_free_slot(admin_client, db):
     draft = draft_at(db, _today_local("10:00"))
     page = admin_client.get(f"/calendar/items/{draft.id}/move").get_data(as_text=True)
     assert "Næste ledige faste tid" in page and "kl. 12.00" in page
+
+
+def test_the_compose_form_shows_the_next_free_slot_of_the_plan(admin_client, db):
+    admin_client.post_form(
+        "/calendar/plan/slots",
+        {
+            "channel": "newsletter",
+            "weekdays": [str(n) for n in range(7)],
+            "local_time": "09:00",
+            "every_weeks": "1",
+        },
+    )
+    page = admin_client.get("/drafts/new").get_data(as_text=True)
+    hint = re.search(r'<p class="hint" id="free-slots">(.*?)</p>', page, re.S)
+    assert hint and "Nyhedsbrev" in hint.group(1) and "09.00" in hint.group(1)

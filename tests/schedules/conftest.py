@@ -1,44 +1,20 @@
-"""Fixtures for the schedule: engine and sessions without Flask, a fake adapter, a clock that only
-moves when told, and the sandbox.
-
-The sandbox fixtures are re-exported from tests/channels/conftest.py (loaded by path: tests/ is
-not a package), so these tests run a real sandbox server exactly as the channel tests do.
+"""Fixtures for the schedule: sessions without Flask, a fake adapter, and a clock that only
+moves when told. The engine, the Flask-free `session` and the sandbox come from tests/conftest.py.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from schedules_helpers import FakeAdapter, FixedClock, Notes
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.base import Published
-from publisher.db import make_engine, normalise_url
+from publisher.db import normalise_url
 from schedules.dispatcher import Dispatch
 from schedules.settings import ScheduleSettings
-
-_spec = importlib.util.spec_from_file_location(
-    "tests_channels_conftest", Path(__file__).parent.parent / "channels" / "conftest.py"
-)
-assert _spec is not None and _spec.loader is not None
-_channels_conftest = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = _channels_conftest
-_spec.loader.exec_module(_channels_conftest)
-_sandbox_server = _channels_conftest._sandbox_server
-sandbox = _channels_conftest.sandbox
-RunningSandbox = _channels_conftest.RunningSandbox
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
+from tests.schedules.helpers import FakeAdapter, FixedClock, Notes
 
 
 @pytest.fixture
@@ -53,14 +29,6 @@ def peek(database_url: str) -> Iterator[sessionmaker[Session]]:
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine)
-
-
-@pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
-    """A session for arranging data; objects stay readable after commit without a new read
-    transaction (which on SQLite would hold the write lock the code under test needs)."""
-    with Session(engine, expire_on_commit=False) as s:
-        yield s
 
 
 @pytest.fixture

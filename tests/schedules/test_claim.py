@@ -6,12 +6,12 @@ import threading
 from datetime import timedelta
 
 import pytest
-from schedules_helpers import NOW, account, approved_draft, claim_one, scheduled
 from sqlalchemy import select
 
 from schedules.claim import Candidate, claim_due, find_due, release, renew_leases, take, take_due
 from schedules.models import Delivery
 from schedules.outbox import schedule_draft
+from tests.schedules.helpers import NOW, account, approved_draft, claim_one, scheduled
 
 
 def test_only_due_deliveries_are_claimed(session):

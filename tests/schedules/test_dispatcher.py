@@ -6,7 +6,18 @@ import random
 from datetime import timedelta
 
 import pytest
-from schedules_helpers import (
+from sqlalchemy import update
+
+from channels.base import ChannelError, ErrorKind, Published
+from drafts.content import channel_text
+from drafts.models import ChannelAccount
+from drafts.validation import clean_draft_input
+from publisher.flows.editing import edit_draft
+from schedules.claim import claim_due
+from schedules.dispatcher import retry_now, run_delivery
+from schedules.models import Delivery
+from schedules.retry import backoff_seconds
+from tests.schedules.helpers import (
     ACTOR,
     CPH,
     NOW,
@@ -14,17 +25,6 @@ from schedules_helpers import (
     reload,
     scheduled,
 )
-from sqlalchemy import update
-
-from channels.base import ChannelError, ErrorKind, Published
-from drafts.content import channel_text
-from drafts.models import ChannelAccount
-from drafts.service import update_draft
-from drafts.validation import clean_draft_input
-from schedules.claim import claim_due
-from schedules.dispatcher import retry_now, run_delivery
-from schedules.models import Delivery
-from schedules.retry import backoff_seconds
 
 RETRYABLE = ErrorKind.RETRYABLE
 PERMANENT = ErrorKind.PERMANENT
@@ -307,7 +307,7 @@ def test_a_delivery_whose_content_changed_after_the_claim_is_cancelled_not_publi
         {"title": "Ny titel", "body": "x", "initiative": "music", "municipalities": ["roskilde"],
          "channels": ["x"]}, zone=CPH, municipalities={"roskilde"}, initiatives={"music"})
     assert not errors
-    update_draft(session, draft, data, actor=ACTOR, now=NOW)
+    edit_draft(session, draft, data, actor=ACTOR, now=NOW)
     session.commit()
 
     assert run_delivery(dispatch, claim) == "cancelled"

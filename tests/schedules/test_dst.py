@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from schedules_helpers import CPH, account, approved_draft
 
 from drafts.localtime import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc
 from schedules.claim import claim_due
 from schedules.outbox import schedule_draft
+from tests.schedules.helpers import CPH, account, approved_draft
 
 # (wall-clock time in Copenhagen, fold for the autumn hour, the UTC instant it must go out)
 CHANGES = {

@@ -16,28 +16,27 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from schedules_helpers import account, approved_draft
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from channels.base import ChannelSettings
 from channels.newsletter import NewsletterAdapter
+from channels.registry import REGISTRY
 from channels.sandbox.core import FaultRule
 from channels.website import slug_for
 from drafts.models import ChannelAccount, utcnow
+from publisher.config import load_settings
+from publisher.flows import accounts
 from schedules.models import Delivery
 from schedules.outbox import schedule_draft
-from schedules.posts import registry_factory
 from schedules.settings import ScheduleSettings
 from schedules.worker import Worker
+from tests.schedules.helpers import account, approved_draft
 
 PAGE = "1029384756"
 X_USERS = ("1700000000000000071", "1700000000000000072")
 LIST_ID = "a1b2c3d4e5"
 DRAFTS = 12  # × 5 accounts = 60 deliveries
 FACEBOOK_LIVE_BEFORE_EXPIRY = 4
-SANDBOX_NAME = {"facebook": "facebook", "x": "x", "website": "wordpress",
-                "newsletter": "mailchimp"}
 CREDENTIALS = {
     "FB_PAGE": {"access_token": "page-token"},
     "X_ONE": {"bearer_token": f"{X_USERS[0]}-token"},
@@ -67,10 +66,12 @@ def make_accounts(session: Session) -> list[ChannelAccount]:
 
 
 def adapter_factory(sandbox: Any) -> Any:
-    """The registry's factory, every platform pointed at the sandbox with a 1 s timeout."""
-    settings = {platform: ChannelSettings(base_url=sandbox.url(name), timeout=1.0)
-                for platform, name in SANDBOX_NAME.items()}
-    return registry_factory(settings, lambda env: CREDENTIALS[env])
+    """The service's adapter factory, every platform pointed at the sandbox, 1 s timeout."""
+    urls = {row.base_url_setting: sandbox.base_url + row.sandbox_prefix
+            for row in REGISTRY.values()}
+    settings = load_settings(env={}, overrides={"secret_key": "s" * 32, "channel_timeout": 1.0,
+                                                **urls})
+    return accounts.adapter_factory(settings, lambda env: CREDENTIALS[env])
 
 
 def subscribe_readers(sandbox: Any, factory: Any, newsletter: ChannelAccount) -> None:
@@ -266,7 +267,9 @@ def test_under_faults_every_delivery_goes_out_exactly_once_or_fails_with_its_rea
     # The faults took the paths they should: waits, reconciliation, nothing resent blindly.
     seen = Counter((a.action, a.outcome, a.error) for d in deliveries for a in d.attempt_rows)
     assert seen[("publish", "retry", "rate_limited")] == 6  # X's and WordPress's 429 bursts
-    assert seen[("publish", "unconfirmed", "outcome_unknown")] >= 15  # one per ambiguous fault
+    # One per ambiguous fault; WordPress's on its (invisible) draft create are free retries.
+    ambiguous = seen[("publish", "unconfirmed", "outcome_unknown")]
+    assert ambiguous + seen[("publish", "retry", "platform_unavailable")] >= 15
     assert seen[("reconcile", "found", "")] >= 4  # stored before the answer was lost
     assert seen[("reconcile", "absent", "")] >= 1  # refused before anything was stored
     assert seen[("reconcile", "retry", "platform_unavailable")] == 2  # X reads failed

@@ -7,12 +7,11 @@ import threading
 import time
 from datetime import timedelta
 
-from schedules_helpers import FakeAdapter, reload, scheduled
-
 from channels.base import Published
 from drafts.models import utcnow
 from schedules.settings import ScheduleSettings
 from schedules.worker import Worker
+from tests.schedules.helpers import FakeAdapter, reload, scheduled
 
 
 def make_worker(sessions, adapter, **overrides) -> Worker:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from schedules_helpers import ACTOR, CPH, NOW, account, approved_draft, scheduled
 from sqlalchemy import select
 
 from drafts.models import AuditEvent, Draft
-from drafts.service import update_draft
 from drafts.validation import clean_draft_input
+from publisher.flows.editing import edit_draft
 from schedules.models import Delivery, HeldReason
 from schedules.outbox import (
     ScheduleError,
@@ -20,6 +19,7 @@ from schedules.outbox import (
     schedule_draft,
     unschedule,
 )
+from tests.schedules.helpers import ACTOR, CPH, NOW, account, approved_draft, scheduled
 
 
 def _statuses(session, draft):
@@ -109,7 +109,7 @@ def test_a_content_edit_cancels_deliveries_that_have_not_started_and_flags_those
          "municipalities": ["roskilde"], "channels": ["x"]},
         zone=CPH, municipalities={"roskilde"}, initiatives={"music"})
     assert not errors
-    update_draft(session, draft, data, actor=ACTOR, now=NOW)
+    edit_draft(session, draft, data, actor=ACTOR, now=NOW)
     session.commit()
     assert draft.status == "draft"
     assert _statuses(session, draft) == ["cancelled", "running", "unconfirmed"]

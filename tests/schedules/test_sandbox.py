@@ -7,7 +7,6 @@ import time
 from datetime import timedelta
 
 import requests
-from schedules_helpers import account, approved_draft, reload
 from sqlalchemy import select
 
 from channels.base import Account, ChannelSettings
@@ -17,6 +16,7 @@ from schedules.models import Delivery
 from schedules.outbox import schedule_draft
 from schedules.settings import ScheduleSettings
 from schedules.worker import Worker
+from tests.schedules.helpers import account, approved_draft, reload
 
 USER = "1700000000000000042"
 

@@ -8,7 +8,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from schedules_helpers import NOW, FakeAdapter, account, approved_draft, reload, scheduled
 from sqlalchemy import select
 
 from channels.base import Published
@@ -21,6 +20,7 @@ from schedules.models import Delivery, LeaderLease
 from schedules.outbox import schedule_draft
 from schedules.settings import ScheduleSettings
 from schedules.worker import Worker, main
+from tests.schedules.helpers import NOW, FakeAdapter, account, approved_draft, reload, scheduled
 
 
 def blocking_adapter(gate: threading.Event, started: threading.Semaphore) -> FakeAdapter:

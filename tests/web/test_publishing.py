@@ -132,7 +132,7 @@ def test_metrics_count_overdue_deliveries(client, db, token):
 
 
 def test_moving_a_scheduled_drafts_time_moves_its_waiting_deliveries(app, db):
-    from drafts.service import update_draft
+    from publisher.flows.editing import edit_draft
 
     draft, (fb, web) = _scheduled_draft(db, due=NOW + timedelta(days=1))
     web.status = "published"
@@ -142,7 +142,7 @@ def test_moving_a_scheduled_drafts_time_moves_its_waiting_deliveries(app, db):
            "desired_at": "2027-01-05T10:00"}
     data, _ = clean_draft_input(raw, zone=ZoneInfo("Europe/Copenhagen"),
                                 municipalities={"halsnaes"}, initiatives={"music"})
-    assert update_draft(db, draft, data, actor=("user", None, "t"), now=NOW) == []
+    assert edit_draft(db, draft, data, actor=("user", None, "t"), now=NOW) == []
     db.commit()
     db.expire_all()
     assert db.get(Delivery, fb.id).due_at == datetime(2027, 1, 5, 9, 0, tzinfo=UTC)

@@ -18,14 +18,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channels.base import Account, ChannelSettings, MediaItem, Post
+from channels.base import MediaItem, Post
 from channels.base import Problem as ChannelProblem
-from channels.registry import CHANNELS
-from channels.x_text import weighted_length
+from channels.registry import REGISTRY
 from drafts.content import channel_text, render_markdown
 from drafts.models import CHANNEL_NAMES, ChannelAccount, Draft, Media
 from publisher.config import Settings
-from publisher.flows.accounts import channel_settings
+from publisher.flows.accounts import build_adapter
 from schedules.posts import media_item
 
 # Names of channels in sentences (Danish, English).
@@ -36,8 +35,6 @@ CHANNEL_WORDS: dict[str, tuple[str, str]] = {
     "newsletter": ("nyhedsbrevet", "the newsletter"),
     "x": ("X", "X"),
 }
-# Longest text each channel takes, as the platform counts (X: weighted characters).
-TEXT_LIMITS: dict[str, int] = {"facebook": 63206, "instagram": 2200, "x": 280}
 TOO_LONG = {"text_too_long", "too_long"}
 
 
@@ -66,7 +63,8 @@ class RuleProblem:
 
 
 def measure(channel: str, text: str) -> int:
-    return weighted_length(text) if channel == "x" else len(text)
+    """The length of `text` as the channel's row counts it (X: weighted characters)."""
+    return REGISTRY[channel].text.measure(text)
 
 
 def accounts_by_channel(session: Session, draft: Draft) -> dict[str, list[ChannelAccount]]:
@@ -127,7 +125,7 @@ def draft_post(
 def _fix(channel: str, problem: ChannelProblem, post: Post) -> tuple[str, str]:
     """The adapter's message, turned into what to do where we know a better fix."""
     da_name, en_name = CHANNEL_WORDS.get(channel, (channel, channel))
-    limit = TEXT_LIMITS.get(channel)
+    limit = REGISTRY[channel].text.limit
     if problem.code in TOO_LONG and problem.field == "text" and limit is not None:
         over = measure(channel, post.text) - limit
         if over > 0:
@@ -145,25 +143,6 @@ def _fix(channel: str, problem: ChannelProblem, post: Post) -> tuple[str, str]:
     return (
         f"{da_name[:1].upper()}{da_name[1:]}: {problem.message('da')}",
         f"{en_name[:1].upper()}{en_name[1:]}: {problem.message('en')}",
-    )
-
-
-def _adapter_settings(
-    settings: Settings, row: ChannelAccount | None, channel: str
-) -> tuple[Account, ChannelSettings]:
-    if row is not None:
-        account = Account(
-            platform=row.platform,
-            name=row.name,
-            external_id=row.external_id,
-            credentials={},
-            options=dict(row.options or {}),
-        )
-        return account, channel_settings(settings, row)
-    probe = ChannelAccount(platform=channel, name=channel, external_id="", options={})
-    return (
-        Account(platform=channel, name=channel, external_id="", credentials={}, options={}),
-        channel_settings(settings, probe),
     )
 
 
@@ -193,14 +172,18 @@ def check_channel(
         )
     post = draft_post(draft, channel, settings, media)
     seen: set[tuple[str, str]] = set()
-    for row in rows or [None]:
-        account, channel_config = _adapter_settings(settings, row, channel)
-        adapter = CHANNELS[channel](account, channel_config)
+    candidates: list[ChannelAccount | None] = list(rows) if rows else [None]
+    for row in candidates:
+        # The service's one factory; no credentials: validation never calls the platform.
+        probe = row or ChannelAccount(platform=channel, name=channel, external_id="", options={})
+        adapter = build_adapter(settings, probe, credentials=lambda _prefix: {})
         for problem in adapter.validate(post):
             if (problem.field, problem.code) in seen:
                 continue
             seen.add((problem.field, problem.code))
             configuration = problem.field == "account"
+            if configuration and row is None:
+                continue  # no account at all: said once above, not per missing setting
             da, en = _fix(channel, problem, post)
             if configuration:
                 da += " Indtil det er rettet, venter udgivelsen til denne konto."

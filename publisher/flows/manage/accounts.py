@@ -19,6 +19,7 @@ from drafts.models import ChannelAccount
 from drafts.states import audit
 from publisher.config import Settings
 from publisher.flows.accounts import check_connection
+from publisher.flows.firstday import paused
 
 Actor = tuple[str, int | None, str]
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -159,6 +160,8 @@ def update_account(session: Session, account: ChannelAccount, *, now: datetime, 
         audit(session, action="account.updated", actor=actor, now=now,
               details={"account_id": account.id, "platform": account.platform,
                        "changed": changed})
+        # Deliveries paused for this account's configuration go out again after a fix.
+        paused.resume(session, account, now, actor)
     return []
 
 

@@ -71,7 +71,7 @@ def find_deliveries(session: Session, f: DeliveryFilter, *, page: int, per_page:
         _filtered(select(Delivery), f)
         .options(joinedload(Delivery.account), joinedload(Delivery.draft))
         .order_by(Delivery.due_at, Delivery.id).limit(per_page).offset((page - 1) * per_page))
-    return list(rows.unique()), total
+    return list(rows.unique()), int(total)  # type: ignore[arg-type]
 
 
 def attempts_of(session: Session, delivery: Delivery) -> list[Attempt]:

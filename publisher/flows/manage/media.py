@@ -16,9 +16,9 @@ from werkzeug.datastructures import FileStorage
 
 from drafts.images import ImageRejected, ImageRules, check_and_store
 from drafts.models import Draft, Media
-from drafts.service import update_draft
 from drafts.validation import LIMITS, DraftInput, clean_draft_input
 from publisher.config import Settings
+from publisher.flows.editing import edit_draft
 from publisher.i18n import lang
 
 Problem = tuple[str, str]
@@ -119,8 +119,8 @@ def add_images(session: Any, draft: Draft, files: list[FileStorage], alts: list[
     media, problems = store_uploads(files, alts, settings, room)
     if problems:
         return [], problems
-    update_draft(session, draft, _unchanged(draft, settings), actor=actor, now=now,
-                 new_media=media)
+    edit_draft(session, draft, _unchanged(draft, settings), actor=actor, now=now,
+               new_media=media)
     return media, []
 
 
@@ -131,7 +131,7 @@ def change_image(session: Any, draft: Draft, media_id: int, settings: Settings, 
     if alt_text is not None and len(alt_text.strip()) > LIMITS["alt_text"]:
         return [("alt_text", _("An alt text can have at most %(max)s characters.",
                                max=LIMITS["alt_text"]))]
-    update_draft(session, draft, _unchanged(draft, settings), actor=actor, now=now,
-                 remove_media={media_id} if remove else None,
-                 alt_texts={media_id: alt_text.strip()} if alt_text is not None else None)
+    edit_draft(session, draft, _unchanged(draft, settings), actor=actor, now=now,
+               remove_media={media_id} if remove else None,
+               alt_texts={media_id: alt_text.strip()} if alt_text is not None else None)
     return []

@@ -12,10 +12,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, String, cast, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from drafts.models import CHANNEL_NAMES, Draft, Initiative, Kind, Municipality
+from drafts.models import (
+    CHANNEL_NAMES,
+    Draft,
+    Initiative,
+    Kind,
+    Municipality,
+    draft_municipality,
+)
 from drafts.states import Status
 from schedules.models import Delivery, DeliveryStatus
 
@@ -66,9 +73,10 @@ def parse_query(
     raw_day = args.get("day", "").strip()
     if raw_day:
         try:
-            q.day = date.fromisoformat(raw_day)
-            if not 2000 <= q.day.year <= 2100:
+            day = date.fromisoformat(raw_day)
+            if not 2000 <= day.year <= 2100:  # checked before it is kept: span() adds days
                 raise ValueError(raw_day)
+            q.day = day
         except ValueError:
             q.problems.append(("day", "not_a_date", raw_day[:40]))
     for name in FILTERS:
@@ -136,9 +144,11 @@ MOVABLE = frozenset(
 
 def _conditions(q: CalendarQuery) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
-    if q.status and q.status not in TROUBLE:
+    if q.status in TROUBLE:  # a delivery in that trouble (shown as the worst it has)
+        where.append(Draft.id.in_(select(Delivery.draft_id).where(Delivery.status == q.status)))
+    elif q.status:
         where.append(Draft.status == q.status)
-    elif not q.status:
+    else:
         where.append(Draft.status != Status.CANCELLED.value)
     if q.kind:
         where.append(Draft.kind == q.kind)
@@ -152,8 +162,7 @@ def _conditions(q: CalendarQuery) -> list[ColumnElement[bool]]:
     return where
 
 
-def _shown_as(status: str, deliveries: list[Delivery]) -> str:
-    states = {d.status for d in deliveries}
+def _shown_as(status: str, states: set[str]) -> str:
     for trouble in TROUBLE:
         if trouble in states:
             return trouble
@@ -161,53 +170,85 @@ def _shown_as(status: str, deliveries: list[Delivery]) -> str:
 
 
 def items_between(
-    session: Session, first: date, last: date, q: CalendarQuery, zone: ZoneInfo
-) -> list[CalendarItem]:
-    """The items whose time falls on local days `first`..`last`, in time order."""
+    session: Session,
+    first: date,
+    last: date,
+    q: CalendarQuery,
+    zone: ZoneInfo,
+    per_day: int = 0,
+) -> tuple[list[CalendarItem], dict[date, int]]:
+    """The items whose time falls on local days `first`..`last`, in time order, and how many
+    there are on each local day. With `per_day`, only the first `per_day` items of each day are
+    built (the month view shows those and "N more").
+
+    Reads only the columns shown (no ORM objects): a month may hold thousands of items.
+    """
     start, end = local_midnight(first, zone), local_midnight(last + timedelta(days=1), zone)
-    drafts = list(
-        session.scalars(
-            select(Draft)
-            .where(Draft.desired_at >= start, Draft.desired_at < end, *_conditions(q))
-            .options(selectinload(Draft.municipalities))
-            .order_by(Draft.desired_at, Draft.id)
+    rows = session.execute(
+        select(
+            Draft.id,
+            Draft.title,
+            Draft.kind,
+            Draft.status,
+            Draft.desired_at,
+            Draft.channels,
+            Draft.initiative_id,
         )
-    )
-    by_draft: dict[int, list[Delivery]] = defaultdict(list)
-    ids = [d.id for d in drafts]
+        .where(Draft.desired_at >= start, Draft.desired_at < end, *_conditions(q))
+        .order_by(Draft.desired_at, Draft.id)
+    ).all()
+    counts: dict[date, int] = defaultdict(int)
+    chosen = []
+    for row in rows:
+        local = row.desired_at.astimezone(zone)
+        day = local.date()
+        counts[day] += 1
+        if not per_day or counts[day] <= per_day:
+            chosen.append((row, local))
+    ids = [row.id for row, _local in chosen]
+    names: dict[int, list[str]] = defaultdict(list)
+    states: dict[int, dict[str, str]] = defaultdict(dict)
     for chunk in range(0, len(ids), 500):  # stay under the bind-parameter limits
-        for delivery in session.scalars(
-            select(Delivery)
-            .where(
-                Delivery.draft_id.in_(ids[chunk : chunk + 500]),
-                Delivery.status != DeliveryStatus.CANCELLED.value,
-            )
+        part = ids[chunk : chunk + 500]
+        for draft_id, name in session.execute(
+            select(draft_municipality.c.draft_id, Municipality.name)
+            .join(Municipality, Municipality.id == draft_municipality.c.municipality_id)
+            .where(draft_municipality.c.draft_id.in_(part))
+            .order_by(Municipality.name)
+        ):
+            names[draft_id].append(name)
+        for draft_id, channel, status in session.execute(
+            select(Delivery.draft_id, Delivery.channel, Delivery.status)
+            .where(Delivery.draft_id.in_(part), Delivery.status != DeliveryStatus.CANCELLED.value)
             .order_by(Delivery.id)
         ):
-            by_draft[delivery.draft_id].append(delivery)
+            states[draft_id][channel] = _worse(states[draft_id].get(channel, ""), status)
     items = []
-    for draft in drafts:
-        assert draft.desired_at is not None
-        deliveries = by_draft.get(draft.id, [])
-        shown = _shown_as(draft.status, deliveries)
-        if q.status in TROUBLE and shown != q.status:
-            continue
-        status_of = {d.channel: d.status for d in deliveries}
+    for row, local in chosen:
+        status_of = states.get(row.id, {})
         items.append(
             CalendarItem(
-                id=draft.id,
-                title=draft.title,
-                kind=draft.kind,
-                status=draft.status,
-                shown_as=shown,
-                when=draft.desired_at,
-                local=draft.desired_at.astimezone(zone),
-                channels=tuple(ItemChannel(c, status_of.get(c, "")) for c in draft.channels or []),
-                municipalities=tuple(m.name for m in draft.municipalities),
-                initiative_id=draft.initiative_id,
+                id=row.id,
+                title=row.title,
+                kind=row.kind,
+                status=row.status,
+                shown_as=_shown_as(row.status, set(status_of.values())),
+                when=row.desired_at,
+                local=local,
+                channels=tuple(ItemChannel(c, status_of.get(c, "")) for c in row.channels or []),
+                municipalities=tuple(names.get(row.id, ())),
+                initiative_id=row.initiative_id,
             )
         )
-    return items
+    return items, dict(counts)
+
+
+def _worse(old: str, new: str) -> str:
+    """Of two deliveries on one channel (several accounts), the one in more trouble."""
+    for trouble in TROUBLE:
+        if trouble in (old, new):
+            return trouble
+    return new or old
 
 
 def by_day(items: list[CalendarItem]) -> dict[date, list[CalendarItem]]:

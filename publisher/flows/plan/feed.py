@@ -85,7 +85,8 @@ def ical(
     cal.add("version", "2.0")
     cal.add("x-wr-timezone", zone.key)
     first, last = today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
-    for item in items_between(session, first, last, CalendarQuery(day=today), zone):
+    items, _counts = items_between(session, first, last, CalendarQuery(day=today), zone)
+    for item in items:
         event = Event()
         event.add("uid", f"draft-{item.id}@publisher")
         event.add("dtstamp", item.when)

@@ -2,8 +2,9 @@
 
 A move is refused (nothing changed) when the item can no longer move, the time has passed, a
 quiet period covers it, a channel's own `validate()` refuses the post at that time, or the
-approvers would have no time left. Otherwise the item is rescheduled exactly as the draft page
-does it: the desired time and the not-started deliveries move together, and a deadline hold is
+approvers would have no time left. Otherwise the item is rescheduled by the one editing use case
+(`publisher.flows.editing.reschedule`): the desired time and the not-started deliveries move
+together; then a deadline hold is
 lifted (and approval asked again) when the new time gives the approvers time again.
 Callers commit.
 """
@@ -21,12 +22,12 @@ from drafts.approval_timing import is_held, release
 from drafts.approvals import Decision, Mode, current_requests, effective_policy
 from drafts.localtime import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc
 from drafts.models import Draft
-from drafts.states import Status, audit
+from drafts.states import Status
 from publisher.config import Settings
 from publisher.flows import approval as approval_flow
+from publisher.flows import editing
 from publisher.flows.accounts import build_adapter
 from publisher.flows.plan.calendar import MOVABLE
-from schedules import outbox
 from schedules.models import Delivery
 from schedules.plan import QuietPeriod
 from schedules.posts import build_post
@@ -109,27 +110,6 @@ def check_move(
     return deadline
 
 
-def reschedule(
-    session: Session, draft: Draft, when: datetime, now: datetime, *, actor: Actor
-) -> list[Delivery]:
-    """Move the desired time and the not-started deliveries together (the draft page's path:
-    drafts.service records the time change, schedules.outbox moves the deliveries)."""
-    if draft.status == Status.SCHEDULED:
-        return outbox.reschedule(session, draft, when, now, actor=actor)
-    before = draft.desired_at
-    draft.desired_at = when
-    session.flush()
-    audit(
-        session,
-        action="rescheduled",
-        actor=actor,
-        now=now,
-        draft=draft,
-        details={"from": before.isoformat() if before else None, "to": when.isoformat()},
-    )
-    return []
-
-
 def move(
     session: Session,
     draft: Draft,
@@ -142,7 +122,7 @@ def move(
     """Check and move `draft` to `when` (UTC); raise MoveRefused and change nothing if not."""
     deadline = check_move(session, draft, when, now, settings)
     result = MoveResult(before=draft.desired_at, after=when, deadline=deadline)
-    result.moved = reschedule(session, draft, when, now, actor=actor)
+    result.moved = editing.reschedule(session, draft, when, now, actor=actor)
     if is_held(session, draft) and (deadline is None or deadline > now):
         # The hold was for a deadline that has now moved out of the way.
         release(session, draft, now, actor)

@@ -209,3 +209,21 @@ def delete_quiet_period(session: Session, period_id: int) -> bool:
     session.delete(period)
     session.flush()
     return True
+
+
+def next_free_slots(
+    session: Session,
+    channels: list[str],
+    now: datetime,
+    zone: ZoneInfo,
+    ignore: int | None = None,
+) -> dict[str, datetime]:
+    """For each channel with a plan, its next free slot after `now` (for the compose form)."""
+    from schedules.slots import next_free_slot
+
+    found = {}
+    for channel in channels:
+        when = next_free_slot(session, channel, now, zone, ignore=ignore)
+        if when is not None:
+            found[channel] = when
+    return found

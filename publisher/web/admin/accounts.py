@@ -6,17 +6,19 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from channels.base import reason_text
-from drafts.models import CHANNEL_NAMES, ChannelAccount
+from channels.registry import REGISTRY
+from drafts.models import ChannelAccount
 from publisher.auth import actor, admin_required
-from publisher.config import ConfigError, account_credentials
+from publisher.config import ConfigError, account_credentials, current_settings
 from publisher.db import get_session
+from publisher.flows.firstday import paused
 from publisher.flows.manage.accounts import OPTIONS, test_account, update_account
 from publisher.i18n import lang
 from publisher.web.admin.common import (
@@ -33,9 +35,8 @@ FIELDS = ("platform", "external_id", "name", "municipality", "credentials_env")
 
 
 def platform_labels() -> dict[str, str]:
-    """Each platform's name as people know it."""
-    return {"facebook": "Facebook", "instagram": "Instagram", "website": _("Website"),
-            "newsletter": _("Newsletter (Mailchimp)"), "x": "X"}
+    """Each platform's name as people know it (from its row in channels/registry.py)."""
+    return {name: _(row.long_label) for name, row in REGISTRY.items()}
 
 
 def credential_keys(prefix: str) -> tuple[list[str], str]:
@@ -67,7 +68,7 @@ def _read(db: Session, account: ChannelAccount | None) -> tuple[dict[str, Any], 
         form.fail("credentials_env", _("Use capital letters A–Z, digits and single underscores, "
                                        "e.g. KMP_FACEBOOK."))
     values: dict[str, Any] = {
-        "platform": form.choice("platform", CHANNEL_NAMES, _("Choose a platform.")),
+        "platform": form.choice("platform", tuple(REGISTRY), _("Choose a platform.")),
         "external_id": form.text("external_id", 120, _("Enter the account's id on the "
                                                         "platform.")),
         "name": form.text("name", 160, _("Enter a name people recognise the account by.")),
@@ -117,7 +118,7 @@ def _form(account: ChannelAccount | None, values: dict[str, Any],
     keys, problem = credential_keys(account.credentials_env if account is not None else "")
     current = account.municipality if account is not None else None
     return show("admin/account_form.html", account=account, values=values, errors=errors,
-                platform_pairs=[(p, platform_labels().get(p, p)) for p in CHANNEL_NAMES],
+                platform_pairs=list(platform_labels().items()),
                 municipalities=municipality_options(get_session(),
                                                                               current),
                 credential_keys=keys, credential_problem=problem,
@@ -145,7 +146,7 @@ def accounts() -> Any:
 def account_new() -> Any:
     """Add a channel account."""
     if request.method == "GET":
-        return _form(None, {"platform": CHANNEL_NAMES[0]}, {})
+        return _form(None, {"platform": next(iter(REGISTRY))}, {})
     db = get_session()
     values, errors = _read(db, None)
     if errors:
@@ -185,10 +186,14 @@ def account_edit(account_id: int) -> Any:
         if changed:
             record(db, "account.updated", account_id=account.id, platform=account.platform,
                    changed=changed)
+        resumed = paused.resume(db, account, datetime.now(UTC), actor()) if changed else []
         db.commit()
     except IntegrityError:
         return _conflict(account, values)
     flash(_("The account %(name)s was saved.", name=account.name), "success")
+    if resumed:
+        flash(_("%(n)s deliveries that waited for this fix go out again now.", n=len(resumed)),
+              "success")
     return redirect(url_for("admin.accounts"))
 
 
@@ -231,7 +236,7 @@ def account_test(account_id: int) -> Any:
     """Ask the platform whether the account works, and record the answer."""
     db = get_session()
     account = _get(db, account_id)
-    settings = current_app.extensions["publisher_settings"]
+    settings = current_settings()
     ok = test_account(db, settings, account, now=datetime.now(UTC), actor=actor())
     db.commit()
     if ok:

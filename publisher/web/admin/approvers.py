@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -10,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from drafts.models import Approver, ApproverRole, Municipality
-from publisher.auth import admin_required
+from publisher.auth import actor, admin_required
 from publisher.db import get_session
+from publisher.flows.security.approver_changes import on_approver_changed
 from publisher.web.admin.common import (
     FormReader,
     bp,
@@ -176,6 +178,8 @@ def approver_edit(approver_id: int) -> Any:
     if changed:
         record(db, "approver.updated", approver_id=approver.id, name=approver.name,
                changed=changed)
+        # A link already mailed must not outlive the person's right to decide with it.
+        on_approver_changed(db, approver, changed, datetime.now(UTC), actor())
         db.commit()
     flash(_("%(name)s was saved.", name=approver.name), "success")
     return redirect(url_for("admin.approvers"))

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, render_template, request
+from flask import Blueprint, abort, g, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +14,9 @@ from werkzeug.datastructures import MultiDict
 
 from drafts.models import Municipality, Role
 from drafts.states import audit
+from drafts.text_rules import bad_characters, fold_single_line, visible
 from publisher.auth import actor
+from publisher.config import current_settings
 
 bp = Blueprint("admin", __name__)
 
@@ -42,7 +44,7 @@ def record(db: Session, action: str, **details: Any) -> None:
 
 
 def locales() -> list[str]:
-    return list(current_app.extensions["publisher_settings"].locale_list)
+    return list(current_settings().locale_list)
 
 
 def locale_label(code: str) -> str:
@@ -86,8 +88,11 @@ class FormReader:
 
     def text(self, name: str, max_len: int, missing: str | None = None) -> str:
         """A trimmed single-line text; `missing` is the message when it is required and empty."""
-        value = " ".join((self.data.get(name) or "").split())
-        if not value and missing:
+        value = fold_single_line(self.data.get(name) or "")
+        if bad_characters(value):
+            self.fail(name, _("Remove the control characters (such as line breaks or "
+                              "direction marks) from the text."))
+        elif not visible(value) and missing:
             self.fail(name, missing)
         elif len(value) > max_len:
             self.fail(name, _("Use at most %(n)d characters.", n=max_len))

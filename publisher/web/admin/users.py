@@ -5,14 +5,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from drafts.models import Initiative, Role, User
-from publisher.auth import admin_required, hash_password, password_problem
+from publisher.auth import (
+    admin_required,
+    end_sessions,
+    hash_password,
+    password_problem,
+    session_stamp,
+)
 from publisher.db import get_session
 from publisher.i18n import lang
 from publisher.web.admin.common import FormReader, bp, locales, record, show, utcnow
@@ -158,6 +164,8 @@ def user_edit(user_id: int) -> Any:
         db.commit()
     except IntegrityError:
         return _duplicate(values, user)
+    if user.id == g.user.id:  # a new password ends the other sessions, not this one
+        session["stamp"] = session_stamp(user)
     flash(_("The user %(name)s was saved.", name=user.username), "success")
     return redirect(url_for("admin.users"))
 
@@ -186,6 +194,21 @@ def _set_active(user_id: int, active: bool) -> Any:
 def user_deactivate(user_id: int) -> Any:
     """Stop a user from logging in or using their API tokens (drafts and history stay)."""
     return _set_active(user_id, False)
+
+
+@bp.post("/users/<int:user_id>/sessions/end")
+@admin_required
+def user_end_sessions(user_id: int) -> Any:
+    """End every session of a user on every device (a lost phone, a copied cookie)."""
+    db = get_session()
+    user = _get(db, user_id)
+    end_sessions(db, user)
+    record(db, "user.sessions_ended", user_id=user.id, username=user.username)
+    db.commit()
+    if user.id == g.user.id:
+        return redirect(url_for("auth.login"))
+    flash(_("%(name)s is logged out on every device.", name=user.username), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 @bp.post("/users/<int:user_id>/reactivate")

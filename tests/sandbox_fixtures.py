@@ -1,4 +1,5 @@
-"""Fixtures for the channel tests: a real sandbox server on a free loopback port."""
+"""Sandbox fixtures for every test folder (a pytest plugin of tests/conftest.py): a real sandbox
+server on a free loopback port."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Reach: collection from the platforms, rollups, attribution, the Citatboks and reports."""

@@ -1,0 +1,1 @@
+"""Security use cases: approvers who leave, mails that fail for good."""
