@@ -175,6 +175,36 @@ REASON_CAUSES: dict[str, Cause] = {
 }
 
 
+FREE_RETRIES = 10  # lost answers on steps that show nothing, retried without spending a try
+
+
+def invisible_step_error(post: Post, exc: ChannelError) -> ChannelError:
+    """A failure on a step that cannot show anything to anyone, as the dispatcher should see it.
+
+    Uploads, terms, drafts, Instagram containers and unsent Mailchimp campaigns are invisible
+    and found again by lookup, so a lost answer or a passing error on them needs neither a
+    reconciliation nor one of the delivery's tries: a RETRYABLE error with costs_attempt=False,
+    retried after a second. After FREE_RETRIES (counted in `post.state`) it costs a try again.
+    Permanent errors pass through unchanged.
+    """
+    if exc.kind is ErrorKind.PERMANENT:
+        return exc
+    used = int(post.state.get("free_retries") or 0)
+    free = used < FREE_RETRIES
+    if free:
+        post.remember("free_retries", used + 1)
+    lost = exc.kind is ErrorKind.UNKNOWN
+    return ChannelError(
+        ErrorKind.RETRYABLE,
+        "platform_unavailable" if lost else exc.reason,
+        f"lost answer, will look it up: {exc.detail}" if lost else exc.detail,
+        retry_after=max(1.0, exc.retry_after or 1.0),
+        platform_code=exc.platform_code,
+        http_status=exc.http_status,
+        costs_attempt=not free,
+    )
+
+
 def cause_of(failure: ChannelError | str) -> Cause:
     """The cause of a ChannelError, or of a stored reason key (unknown when not ours)."""
     if isinstance(failure, ChannelError):
@@ -203,7 +233,7 @@ class ChannelError(Exception):
     ) -> None:
         if reason not in REASONS:
             raise ValueError(f"unknown reason {reason!r}")
-        self.cause = cause or REASON_CAUSES[reason]
+        self.cause = cause or REASON_CAUSES.get(reason, Cause.UNKNOWN)
         # False for a step that cannot make anything visible (an upload, a term, a draft) and
         # is found again by lookup: retrying it spends nothing of the publishing budget.
         self.costs_attempt = costs_attempt

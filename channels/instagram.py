@@ -36,6 +36,7 @@ from channels.base import (
     Published,
     Rendered,
     TextRules,
+    invisible_step_error,
 )
 from channels.graph import GraphClient, normalise_text, parse_graph_time
 from channels.graph_errors import classify_subcode
@@ -198,7 +199,10 @@ class InstagramAdapter(Adapter):
                 container, status = None, None
         self._check_quota(graph)
         if not container:
-            container = self._create_containers(graph, post)
+            try:  # containers are invisible: a lost one expires unseen within 24 h
+                container = self._create_containers(graph, post)
+            except ChannelError as exc:
+                raise invisible_step_error(post, exc) from exc
         self._wait_until_finished(graph, post, str(container), status)
         try:
             body = graph.post(f"{self.account.external_id}/media_publish",

@@ -64,6 +64,7 @@ from channels.base import (
     Problem,
     Published,
     Rendered,
+    invisible_step_error,
 )
 from channels.newsletter_email import preview_text, render_email
 from channels.newsletter_errors import checklist_reasons, classify
@@ -230,15 +231,26 @@ class NewsletterAdapter(Adapter):
         """Create the campaign, set its content, then send or schedule it exactly once."""
         self._refuse_missing()  # before anything is created: nothing to clean up afterwards
         campaigns = self.client.campaigns
+        if post.state.get("campaign_pending") and not post.state.get("campaign_id"):
+            found = self._find_by_title(post)  # an unanswered create: ours by its title
+            if found is not None:
+                return found
         campaign_id = post.state.get("campaign_id")
         if not campaign_id:
-            created = self._call(True, campaigns.create, self._campaign_body(post))
+            post.remember("campaign_pending", True)
+            try:  # an unsent campaign reaches nobody, and is found again by its title
+                created = self._call(True, campaigns.create, self._campaign_body(post))
+            except ChannelError as exc:
+                raise invisible_step_error(post, exc) from exc
             campaign_id = str(created["id"])
             post.remember("campaign_id", campaign_id)
         if not post.state.get("content_set"):
             rendered = render(post, self.render_options)
             content = {"html": rendered.html, "plain_text": rendered.text}
-            self._call(False, campaigns.set_content, campaign_id, content)  # a PUT: repeatable
+            try:  # a PUT: repeatable, and shows nothing before the send
+                self._call(False, campaigns.set_content, campaign_id, content)
+            except ChannelError as exc:
+                raise invisible_step_error(post, exc) from exc
             post.remember("content_set", True)
         campaign = self._call(False, campaigns.get, campaign_id)
         status = campaign.get("status")

@@ -22,9 +22,9 @@ Steps 1–3 cannot show anything to a reader, so they resume by lookup: before a
 pending mark is remembered (`media_pending`, `draft_pending`; terms are remembered in `term_ids`),
 and after a lost answer the next run looks for the result (media by slug, the draft by slug, a
 term by asking again: WordPress answers term_exists) instead of repeating it. Such a lost answer
-is a RETRYABLE error with `costs_attempt=False`: no reconciliation wait and none of the
-delivery's tries (at most FREE_RETRIES times). Only the flip (step 4) can make a post visible,
-and only its lost answer goes through reconciliation.
+is a RETRYABLE error with `costs_attempt=False` (channels.base.invisible_step_error): no
+reconciliation wait and none of the delivery's tries (at most FREE_RETRIES times). Only the
+flip (step 4) can make a post visible, and only its lost answer goes through reconciliation.
 
 `find_existing` asks by the remembered id, else by slug (also the `-2` slug WordPress gives a
 second post with the same slug, the double-post signature). A **draft** it finds is "created but
@@ -64,6 +64,7 @@ from channels.base import (
     Problem,
     Published,
     Rendered,
+    invisible_step_error,
 )
 from channels.transport import transport_error
 from channels.website_errors import classify_response, json_or_none
@@ -73,7 +74,6 @@ IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 SLUG_MAX = 190  # leaves room for WordPress's "-2" suffix inside its 200-character column
 TITLE_SLUG_MAX = 80  # the readable part of a slug; a tag follows it
 LISTED_STATUSES = "publish,future,draft,pending,private"
-FREE_RETRIES = 10  # lost answers on steps that show nothing, retried without spending a try
 LIVE_STATUSES = ("publish", "future", "private")
 
 R, P = ErrorKind.RETRYABLE, ErrorKind.PERMANENT
@@ -333,22 +333,12 @@ class WebsiteAdapter(Adapter):
 
     # -- steps ----------------------------------------------------------------------------------
 
-    def _invisible(self, post: Post, exc: ChannelError) -> ChannelError:
-        """A failure on a step that cannot show anything: retry it soon, for free, if lost.
-
-        Uploads, terms and drafts are invisible to readers and are found again by lookup
-        (media by slug, terms by name, the draft by slug), so a lost answer needs neither a
-        reconciliation nor one of the delivery's tries; after FREE_RETRIES it costs one again.
-        """
+    @staticmethod
+    def _invisible(post: Post, exc: ChannelError) -> ChannelError:
+        """Uploads, terms and the draft show nothing and are found again by lookup."""
         if exc.kind is not ErrorKind.UNKNOWN:
-            return exc
-        used = int(post.state.get("free_retries") or 0)
-        free = used < FREE_RETRIES
-        if free:
-            post.remember("free_retries", used + 1)
-        return ChannelError(R, "platform_unavailable", f"lost answer, will look it up: "
-                            f"{exc.detail}", retry_after=1.0, http_status=exc.http_status,
-                            platform_code=exc.platform_code, costs_attempt=not free)
+            return exc  # a 429 or a refused connection keeps its own wait and cost
+        return invisible_step_error(post, exc)
 
     def _upload_media(self, post: Post) -> list[int]:
         """Upload images not uploaded yet (an unanswered one is looked up by its slug first)."""

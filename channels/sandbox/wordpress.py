@@ -317,10 +317,11 @@ def register(app: Flask, store: Store, faults: Faults, prefix: str) -> None:
                 return wp_error("rest_post_invalid_id", "Invalid post ID.", 404)
             if request.args.get("force") in ("true", "1"):
                 site.posts.pop(str(post_id))
-                answer = {"deleted": True, "previous": site.post_json(post, _root(), edit=True)}
+                previous = site.post_json(post, _root(prefix), edit=True)
+                answer = {"deleted": True, "previous": previous}
             else:
                 post["status"] = "trash"
-                answer = site.post_json(post, _root(), edit=True)
+                answer = site.post_json(post, _root(prefix), edit=True)
         return after_commit(rule) or ok(answer)
 
     @bp.get("/wp-json/wp/v2/<any(categories, tags):taxonomy>")

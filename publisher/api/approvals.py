@@ -24,6 +24,7 @@ from publisher.db import get_session
 from publisher.errors import problem
 from publisher.flows import approval
 from publisher.flows.approval_status import status_dict, status_of
+from publisher.flows.firstday import rules
 from publisher.flows.manage.policy import check_policy, set_policy
 from publisher.i18n import lang
 
@@ -143,6 +144,9 @@ def send_for_approval(headers: dict[str, Any], data: dict[str, Any], draft_id: i
         db.rollback()
         return problems.invalid([FieldError("policy", p.code, p.da, p.en)
                                  for p in exc.problems])
+    except rules.NotReady as exc:
+        db.rollback()
+        return _not_ready(exc)
     except approval.FlowRefused:
         db.rollback()
         return problem(409, _("This draft cannot be sent for approval now"),
@@ -204,6 +208,13 @@ def _refusal(code: str, draft: Any) -> Any:
                             current_status=draft.status)
 
 
+def _not_ready(exc: rules.NotReady) -> Any:
+    """422: the platform rules the draft breaks (or its time has passed), one entry each."""
+    return problems.invalid([
+        FieldError(f"channels.{p.channel}" if p.channel else "", p.code, p.message("da"),
+                   p.message("en")) for p in exc.problems])
+
+
 def _admin_only() -> Any:
     return problems.forbidden(_("Only administrators can do this."))
 
@@ -248,7 +259,7 @@ def put_policy(data: dict[str, Any], draft_id: int) -> Any:
 
 @bp.route("/drafts/<int:draft_id>/approvals/approve", methods=["POST"], tags=["approvals"])
 @bp.response(200, ApprovalStatusSchema)
-@documented(401, 403, 404, 409)
+@documented(401, 403, 404, 409, 422)
 @bp.doc(operationId="approveAsAdministrator")
 def approve_as_admin(draft_id: int) -> Any:
     """An administrator's own approval, for a draft whose policy has no outside approver
@@ -259,6 +270,9 @@ def approve_as_admin(draft_id: int) -> Any:
     db = get_session()
     try:
         approval.admin_approve(db, draft, now(), actor())
+    except rules.NotReady as exc:
+        db.rollback()
+        return _not_ready(exc)
     except approval.FlowRefused as exc:
         db.rollback()
         return _refusal(exc.code, draft)
@@ -268,7 +282,7 @@ def approve_as_admin(draft_id: int) -> Any:
 
 @bp.route("/drafts/<int:draft_id>/approvals/release", methods=["POST"], tags=["approvals"])
 @bp.response(200, ApprovalStatusSchema)
-@documented(401, 403, 404, 409)
+@documented(401, 403, 404, 409, 422)
 @bp.doc(operationId="releaseApprovalHold")
 def release_hold(draft_id: int) -> Any:
     """Lift the deadline hold (admins); an approved draft is then scheduled."""
@@ -278,6 +292,9 @@ def release_hold(draft_id: int) -> Any:
     db = get_session()
     try:
         approval.release_hold(db, draft, now(), actor())
+    except rules.NotReady as exc:
+        db.rollback()
+        return _not_ready(exc)
     except approval.FlowRefused as exc:
         db.rollback()
         return _refusal(exc.code, draft)

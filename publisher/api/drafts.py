@@ -34,7 +34,7 @@ from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.errors import problem
 from publisher.flows.actions import ActionRefused, perform
-from publisher.flows.editing import create_draft, edit_draft
+from publisher.flows.editing import InQuietPeriod, create_draft, edit_draft
 from publisher.flows.manage.media import raw_input
 from publisher.i18n import lang
 
@@ -236,6 +236,12 @@ class DraftItem(MethodView):
         db = get_session()
         try:
             edit_draft(db, draft, cleaned, actor=actor(), now=now())
+        except InQuietPeriod as exc:
+            db.rollback()
+            return problem(409, _("The new time falls in a quiet period"),
+                           _("Nothing is published during %(periods)s. Choose a time outside "
+                             "it.", periods=", ".join(p.title for p in exc.periods)),
+                           code="quiet_period")
         except NotEditable:
             return problem(409, _("This draft can no longer be edited"),
                            _("It is %(status)s.", status=draft.status),

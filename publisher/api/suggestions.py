@@ -89,7 +89,9 @@ def _secretariat_only() -> Any:
 
 
 def _find(suggestion_id: int) -> Suggestion | Any:
-    found = get_session().get(Suggestion, suggestion_id)
+    # Larger ids cannot exist, and the database would refuse to compare them (a 500).
+    in_range = 1 <= suggestion_id <= 2**31 - 1
+    found = get_session().get(Suggestion, suggestion_id) if in_range else None
     if found is None:
         return problem(404, _("No such suggestion"), _("There is no suggestion with this id."))
     return found

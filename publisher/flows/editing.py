@@ -28,8 +28,28 @@ from drafts.validation import DraftInput
 from publisher.flows import approval
 from schedules import outbox
 from schedules.models import Delivery
+from schedules.plan import QuietPeriod
+from schedules.slots import quiet_periods_for
 
 AskAgain = Callable[[Session, Draft, datetime], None]
+# Statuses whose deliveries follow a change of the desired time at once.
+ON_THE_WAY = (Status.APPROVED.value, Status.SCHEDULED.value)
+
+
+class InQuietPeriod(Exception):
+    """The new time of an item already on its way falls in a quiet period; nothing changed."""
+
+    def __init__(self, periods: list[QuietPeriod]) -> None:
+        super().__init__(", ".join(p.title for p in periods))
+        self.periods = periods
+
+
+def _refuse_quiet(session: Session, draft: Draft, when: datetime | None) -> None:
+    if when is None or draft.status not in ON_THE_WAY:
+        return
+    periods = quiet_periods_for(session, draft, when)
+    if periods:
+        raise InQuietPeriod(periods)
 
 
 def create_draft(session: Session, data: DraftInput, *, actor: Actor, author_id: int | None,
@@ -45,7 +65,11 @@ def edit_draft(
     alt_texts: dict[int, str] | None = None,
     ask_again: AskAgain = approval.ask_again_after_edit,
 ) -> list[str]:
-    """Apply an edit and what it sets off; return the changed published fields (no commit)."""
+    """Apply an edit and what it sets off; return the changed published fields (no commit).
+
+    Raises InQuietPeriod (before changing anything) when a scheduled item is moved into one."""
+    if data.desired_at != draft.desired_at:
+        _refuse_quiet(session, draft, data.desired_at)
     desired_before = draft.desired_at
     changed = service.update_draft(session, draft, data, actor=actor, now=now,
                                    new_media=new_media, remove_media=remove_media,
@@ -63,6 +87,7 @@ def reschedule(session: Session, draft: Draft, due_at: datetime, now: datetime, 
     """Move the desired time and the deliveries not yet started; return those moved."""
     if Status(draft.status) not in EDITABLE:
         raise service.NotEditable(draft.status)
+    _refuse_quiet(session, draft, due_at)
     return outbox.reschedule(session, draft, due_at, now, actor=actor)
 
 

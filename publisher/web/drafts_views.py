@@ -43,8 +43,8 @@ from publisher.flows.delivery_views import (
     deliveries_of,
     delivery_problem,
 )
-from publisher.flows.editing import create_draft, edit_draft
-from publisher.flows.firstday import deadlines, published, rules
+from publisher.flows.editing import InQuietPeriod, create_draft, edit_draft
+from publisher.flows.firstday import clicks, deadlines, published, rules
 from publisher.flows.manage.media import chosen_files, store_uploads
 from publisher.flows.plan.plan import next_free_slots
 from publisher.flows.security.uploads import sweep_unreferenced
@@ -283,8 +283,16 @@ def _submit(draft: Draft | None) -> Any:
         flash(_("The draft is saved."), "success")
         return redirect(url_for("drafts.detail", id=draft.id))
     before, desired_before = draft.status, draft.desired_at
-    changed = edit_draft(db, draft, data, actor=actor(), now=now, new_media=new_media,
-                         remove_media=remove, alt_texts=alts)
+    try:
+        changed = edit_draft(db, draft, data, actor=actor(), now=now, new_media=new_media,
+                             remove_media=remove, alt_texts=alts)
+    except InQuietPeriod as exc:
+        db.rollback()
+        sweep_unreferenced(db, new_media, settings.upload_dir)
+        return _render_form(draft, values, [("desired_at", _(
+            "The new time falls in a quiet period (%(periods)s): nothing is published then. "
+            "Choose a time outside it.", periods=", ".join(p.title for p in exc.periods)))],
+            409, uploads_lost=bool(chosen_files(files)))
     db.commit()
     if changed and draft.status == "in_review":
         flash(_("Saved as version %(version)s. The content changed, so earlier approvals no "
@@ -379,6 +387,7 @@ def _render_detail(draft: Draft, status: int = 200) -> Any:
         time_passed=rules.time_problem(draft.desired_at, datetime.now(UTC)) is not None
         and _editable(draft),
         hold=deadlines.hold_of(db, draft),
+        share_clicks=clicks.share_clicks(db, draft.id),
         may_edit=_user().may_edit(draft) and _editable(draft),
         deliveries=deliveries, delivery_problem=delivery_problem,
         progress=published.progress(deliveries),

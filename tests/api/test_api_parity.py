@@ -132,7 +132,7 @@ def test_a_list_policy_with_an_unknown_approver_is_refused(admin_api, db, admin)
 
 
 def test_a_reminder_mails_the_approver_a_new_link(admin_api, db, admin, chairs):
-    draft = arrange_draft(db, admin)
+    draft = arrange_draft(db, admin, channels=["facebook"])
     sent = admin_api.post(f"/drafts/{draft.id}/approvals")
     assert sent.status_code == 200
     [asked] = sent.json["requests"]

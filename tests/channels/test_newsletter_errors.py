@@ -60,10 +60,10 @@ ROWS = [
     (422, "Invalid Method Override", P, "misconfigured"),
     (422, "Requested Fields Invalid", P, "misconfigured"),
     (429, "Too Many Requests", R, "rate_limited"),
-    (500, "Internal Server Error", U, "outcome_unknown"),
+    (500, "Internal Server Error", R, "platform_unavailable"),  # unsent: looked up, for free
     (503, "Compliance Related", P, "account_restricted"),
     (503, "Method Disabled", P, "account_restricted"),
-    (503, "Service Unavailable", U, "outcome_unknown"),  # a proxy's 503 says nothing more
+    (503, "Service Unavailable", R, "platform_unavailable"),  # a proxy's: not a restriction
 ]
 
 
@@ -168,9 +168,9 @@ def test_not_ready_to_send_names_the_checklists_configuration_problem_at_once() 
 
 
 TRANSPORT_ROWS = [
-    ("create", requests.ReadTimeout("read timed out"), U),
-    ("create", requests.ConnectionError(ProtocolError("aborted", RemoteDisconnected("x"))), U),
-    ("create", requests.ConnectTimeout("connect timed out"), R),
+    ("send", requests.ReadTimeout("read timed out"), U),
+    ("send", requests.ConnectionError(ProtocolError("aborted", RemoteDisconnected("x"))), U),
+    ("send", requests.ConnectTimeout("connect timed out"), R),
     ("read", requests.ReadTimeout("read timed out"), R),
 ]
 
@@ -180,12 +180,25 @@ TRANSPORT_ROWS = [
 def test_it_classifies_lost_answers_by_whether_the_call_wrote(
     call: str, exc: Exception, kind: ErrorKind
 ) -> None:
-    responses.post(f"{API}/campaigns", body=exc)
+    responses.post(f"{API}/campaigns/c1/actions/send", body=exc)
+    responses.get(f"{API}/campaigns/c1", json=CAMPAIGN)
     responses.get(f"{API}/lists/l1", body=exc)
     adapter = make_adapter()
-    action = adapter.test_connection if call == "read" else lambda: adapter.publish(make_post())
+    post = make_post(state={"campaign_id": "c1", "content_set": True})  # the send is the write
+    action = adapter.test_connection if call == "read" else lambda: adapter.publish(post)
 
     assert raised(action).kind is kind
+
+
+@responses.activate
+def test_a_lost_answer_on_the_campaign_create_is_a_free_retry_that_looks_by_title() -> None:
+    responses.post(f"{API}/campaigns", body=requests.ReadTimeout("read timed out"))
+    post = make_post()
+
+    error = raised(lambda: make_adapter().publish(post))
+
+    assert (error.kind, error.costs_attempt, error.retry_after) == (R, False, 1.0)
+    assert post.state == {"campaign_pending": True, "free_retries": 1}
 
 
 def test_a_refused_connection_is_retryable() -> None:

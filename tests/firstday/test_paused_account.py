@@ -59,23 +59,12 @@ def test_two_failures_for_the_accounts_setup_give_one_notice_in_words(
 
 def test_saving_the_fix_sends_the_waiting_deliveries_again(app, admin_client, db, routine_policy):
     account_id, ids = _two_failed_newsletters(app, admin_client, db)
-    account = db.get(ChannelAccount, account_id)
-    form = {
-        "platform": account.platform,
-        "name": account.name,
-        "external_id": account.external_id,
-        "municipality": "",
-        "credentials_env": account.credentials_env,
-        "from_name": "Kulturmetropolen",
-        "reply_to": "nyhedsbrev@kulturmetropolen.dk",
-        "list_id": "",
-        "merge_field": "",
-    }
     db.commit()
     page = admin_client.get(f"/admin/accounts/{account_id}").get_data(as_text=True)
-    assert 'name="from_name"' in page and 'name="reply_to"' in page
-    response = admin_client.post_form(f"/admin/accounts/{account_id}", form)
-    assert response.status_code == 302
+    assert 'name="opt_from_name"' in page and 'name="opt_reply_to"' in page
+    form = {"opt_from_name": "Kulturmetropolen", "opt_reply_to": "nyhedsbrev@kulturmetropolen.dk"}
+    response = admin_client.post_form(f"/admin/accounts/{account_id}/settings", form)
+    assert response.status_code == 303
     db.expire_all()
     assert db.get(ChannelAccount, account_id).options["from_name"] == "Kulturmetropolen"
     assert {db.get(Delivery, i).status for i in ids} == {"scheduled"}

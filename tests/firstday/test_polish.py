@@ -63,3 +63,33 @@ def test_history_names_the_approval_service_in_words(admin_client, db):
     history = page[page.index('class="history"') :]
     assert "godkendelsestjenesten" in history
     assert "· approvals" not in history
+
+
+def test_the_draft_page_shows_how_often_each_share_link_was_clicked(admin_client, db):
+    from datetime import date
+
+    from drafts.models import Municipality
+    from drafts.tracking import LinkClick, TrackedLink
+
+    draft_id = arrange(db)
+    muni = db.query(Municipality).filter_by(slug="roskilde").one()
+    link = TrackedLink(
+        code="abc123",
+        url="https://kulturmetropolen.dk/koncert",
+        draft_id=draft_id,
+        municipality_id=muni.id,
+        channel="share",
+    )
+    db.add(link)
+    db.flush()
+    db.add_all(
+        [
+            LinkClick(link_id=link.id, day=date(2026, 11, 27), clicks=4),
+            LinkClick(link_id=link.id, day=date(2026, 11, 28), clicks=3),
+        ]
+    )
+    db.commit()
+    page = admin_client.get(f"/drafts/{draft_id}").get_data(as_text=True)
+    section = page[page.index('id="clicks-heading"') :]
+    assert "/l/abc123" in section and "Roskilde" in section
+    assert "<td>7</td>" in section

@@ -7,6 +7,7 @@ campaign sent — and that the mail's deadline was in the future."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -94,6 +95,15 @@ def _jpeg(path: Path) -> Path:
     return path
 
 
+def _campaign_status(sandbox: str, campaign_id: str) -> str:
+    """The campaign's status as Mailchimp's API answers it (sending turns sent once done)."""
+    request = urllib.request.Request(
+        f"{sandbox}/mailchimp/3.0/campaigns/{campaign_id}",
+        headers={"Authorization": "Basic " + base64.b64encode(b"any:key-us1").decode()})
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 (our sandbox)
+        return str(json.load(answer).get("status") or "")
+
+
 def _records(sandbox: str, platform: str, marker: str) -> dict[str, list[dict[str, Any]]]:
     query = urllib.parse.urlencode({"platform": platform, "q": marker})
     found = _get_json(f"{sandbox}/_sandbox/state?{query}")
@@ -173,15 +183,17 @@ def test_a_new_users_first_day(browser: Browser, demo: dict[str, str], tmp_path:
     }
     found: dict[str, list[dict[str, Any]]] = {}
     end = time.monotonic() + 240
+    status = ""
     while time.monotonic() < end:
         found = {p: _records(demo["sandbox"], p, marker).get(c, []) for p, c in wanted.items()}
-        sent = [c for c in found["mailchimp"] if c.get("status") == "sent"]
-        if all(found.values()) and sent:
+        if found["mailchimp"]:
+            status = _campaign_status(demo["sandbox"], str(found["mailchimp"][0]["id"]))
+        if all(found.values()) and status == "sent":
             break
         time.sleep(2)
     for platform, items in found.items():
         assert len(items) == 1, (platform, items)
-    assert found["mailchimp"][0].get("status") == "sent"
+    assert status == "sent"  # to the demo audience, as Mailchimp itself reports it
     page.reload()
     expect(page.locator(".status").first).to_contain_text("Udgivet")
     desk.close()

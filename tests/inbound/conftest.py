@@ -1,5 +1,5 @@
-"""Fixtures for the public-form tests: the approval tests' SMTP server and sandbox, and the app
-pointed at the sandbox's Mailchimp with a newsletter account."""
+"""Fixtures for the public-form tests: the approval tests' SMTP server, and the app pointed at
+the sandbox's Mailchimp (the sandbox comes from tests/conftest.py) with a newsletter account."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from drafts.models import ChannelAccount
 from tests.approvals.conftest import (  # noqa: F401  (fixtures shared with the approval tests)
-    _sandbox_server,
     add_user,
     app_config,
     check_a11y_fixture,
@@ -20,7 +19,6 @@ from tests.approvals.conftest import (  # noqa: F401  (fixtures shared with the 
     log_in_fixture,
     page,
     peek,
-    sandbox,
     smtp,
 )
 

@@ -3,10 +3,7 @@ through the real adapters, and a sandbox clock held still so its figures can be 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,14 +11,7 @@ import requests
 
 from channels.sandbox.core import freeze_clock
 
-_spec = importlib.util.spec_from_file_location(
-    "tests_channels_conftest_reach", Path(__file__).parent.parent / "channels" / "conftest.py"
-)
-assert _spec is not None and _spec.loader is not None
-_channels_conftest = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = _channels_conftest
-_spec.loader.exec_module(_channels_conftest)
-_sandbox_server = _channels_conftest._sandbox_server
+# `_sandbox_server` comes from tests/sandbox_fixtures.py (a plugin of tests/conftest.py).
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import time
 from datetime import timedelta
 
 import requests
-from schedules_helpers import account, approved_draft
 from sqlalchemy import select
 
 from channels.base import Account, ChannelSettings
@@ -23,6 +22,7 @@ from schedules.models import Delivery
 from schedules.outbox import schedule_draft
 from schedules.settings import ScheduleSettings
 from schedules.worker import Worker
+from tests.schedules.helpers import account, approved_draft
 
 DRAFTS = 20
 PNG = bytes.fromhex(

@@ -73,9 +73,10 @@ def parse_query(
     raw_day = args.get("day", "").strip()
     if raw_day:
         try:
-            q.day = date.fromisoformat(raw_day)
-            if not 2000 <= q.day.year <= 2100:
+            day = date.fromisoformat(raw_day)
+            if not 2000 <= day.year <= 2100:  # checked before it is kept: span() adds days
                 raise ValueError(raw_day)
+            q.day = day
         except ValueError:
             q.problems.append(("day", "not_a_date", raw_day[:40]))
     for name in FILTERS:

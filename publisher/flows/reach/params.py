@@ -61,10 +61,14 @@ def _date(raw: str | None, fallback: date, name: str, problems: list[Problem]) -
     if not raw or not raw.strip():
         return fallback
     try:
-        return date.fromisoformat(raw.strip())
+        day = date.fromisoformat(raw.strip())
     except ValueError:
         problems.append(Problem(name, "bad_date"))
         return None
+    if not 2000 <= day.year <= 2100:  # periods add days: the calendar's edges overflow
+        problems.append(Problem(name, "bad_date"))
+        return None
+    return day
 
 
 def _municipality(
