@@ -27,7 +27,8 @@ class PublisherGroup(click.Group):
 
     def make_context(self, info_name: str | None, args: list[str],
                      parent: click.Context | None = None, **extra: object) -> click.Context:
-        extra.setdefault("obj", ScriptInfo(create_app=_create_app, set_debug_flag=False))
+        extra.setdefault("obj", ScriptInfo(create_app=_create_app,  # type: ignore[arg-type]
+                                           set_debug_flag=False))
         return super().make_context(info_name, args, parent=parent, **extra)  # type: ignore[arg-type]
 
 

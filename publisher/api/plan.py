@@ -10,7 +10,6 @@ from datetime import UTC, date, timedelta
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, fields, validate
 from sqlalchemy import select
@@ -22,7 +21,7 @@ from publisher.api import problems
 from publisher.api.base import bp, current_user, documented, now
 from publisher.api.schemas import CodedSchema, Text, _code_messages, _one_of, _range
 from publisher.auth import actor
-from publisher.config import Settings
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.errors import problem
 from publisher.flows.plan import calendar as cal
@@ -35,11 +34,6 @@ from schedules.slots import next_free_slot, rhythm
 
 MAX_DAYS = 92
 MAX_ID = 2**31 - 1  # larger ids cannot exist, and PostgreSQL would refuse to compare them
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["publisher_settings"]
-    return settings
 
 
 def _most(length: int) -> validate.Length:
@@ -322,18 +316,19 @@ def list_calendar(args: dict[str, Any]) -> Any:
     )
     if q.problems:
         return _field_problems([(name, code) for name, code, _v in q.problems])
-    return [_item(it) for it in cal.items_between(db, start, end, q, _settings().zone)]
+    items, _counts = cal.items_between(db, start, end, q, current_settings().zone)
+    return [_item(it) for it in items]
 
 
 @bp.route("/calendar/items/<int:id>/move", methods=["POST"], tags=["calendar"])
-@bp.arguments(MoveSchema, example={"date": "2026-06-01", "time": "18:00"})
+@bp.arguments(MoveSchema, example={"date": "2026-12-03", "time": "09:30"})
 @bp.response(200, MoveResultSchema)
 @documented(400, 401, 403, 404, 409, 422)
 @bp.doc(operationId="moveCalendarItem")
 def move_calendar_item(args: dict[str, Any], id: int) -> Any:
     """Move an item to a local day and time; re-checks quiet periods, the channels' rules and
     the approval deadline (409 with `code` when refused; nothing changes)."""
-    db, settings = get_session(), _settings()
+    db, settings = get_session(), current_settings()
     draft = db.get(Draft, id) if 1 <= id <= MAX_ID else None
     if draft is None:
         return problems.not_found()
@@ -388,7 +383,7 @@ def list_slots() -> Any:
 
 @bp.route("/plan/slots", methods=["POST"], tags=["plan"])
 @bp.arguments(SlotInSchema, example={"channel": "facebook", "weekdays": [1, 3],
-                                    "local_time": "09:00", "every_weeks": 1})
+                                      "local_time": "09:00", "every_weeks": 1})
 @bp.response(201, SlotSchema)
 @documented(400, 401, 403, 422)
 @bp.doc(operationId="addSlot")
@@ -397,7 +392,7 @@ def add_slot(args: dict[str, Any]) -> Any:
     if (refused := _planner_only()) is not None:
         return refused
     db = get_session()
-    today = now().astimezone(_settings().zone).date()
+    today = now().astimezone(current_settings().zone).date()
     data, found = plan.check_slot(
         args["channel"],
         [str(d) for d in args["weekdays"]],
@@ -441,7 +436,7 @@ def next_slot(args: dict[str, Any]) -> Any:
         else []
     )
     when = next_free_slot(
-        db, args["channel"], args["after"] or now(), _settings().zone, municipality_ids=ids
+        db, args["channel"], args["after"] or now(), current_settings().zone, municipality_ids=ids
     )
     return {"channel": args["channel"], "at": when}
 
@@ -456,8 +451,8 @@ def list_goals() -> Any:
 
 
 @bp.route("/plan/goals", methods=["PUT"], tags=["plan"])
-@bp.arguments(GoalInSchema, example={"channel": "newsletter", "per_month_min": 2,
-                                    "per_month_max": 4})
+@bp.arguments(GoalInSchema, example={"channel": "instagram", "per_month_min": 4,
+                                     "per_month_max": 8})
 @bp.response(200, GoalSchema)
 @documented(400, 401, 403, 422)
 @bp.doc(operationId="setGoal")
@@ -499,7 +494,7 @@ def delete_goal(id: int) -> Any:
 @bp.doc(operationId="rhythm")
 def get_rhythm(args: dict[str, Any]) -> Any:
     """Each goal's count for a calendar month (Copenhagen): short, met or over."""
-    zone = _settings().zone
+    zone = current_settings().zone
     month = now().astimezone(zone).date()
     if args["month"]:
         try:
@@ -538,8 +533,9 @@ def list_quiet() -> Any:
 
 
 @bp.route("/quiet-periods", methods=["POST"], tags=["plan"])
-@bp.arguments(QuietInSchema, example={"title": "Kommunalvalg", "first_day": "2025-11-04",
-                                     "last_day": "2025-11-18"})
+@bp.arguments(QuietInSchema, example={"title": "Kommunalvalg", "reason": "Valgperiode",
+                                      "first_day": "2029-11-01", "last_day": "2029-11-21",
+                                      "municipality": "", "channel": ""})
 @bp.response(201, QuietSchema)
 @documented(400, 401, 403, 422)
 @bp.doc(operationId="addQuietPeriod")
@@ -560,7 +556,7 @@ def add_quiet(args: dict[str, Any]) -> Any:
     if data is None:
         return _field_problems(found)
     period, inside = plan.add_quiet_period(
-        db, data, _settings().zone, now(), current_user().username
+        db, data, current_settings().zone, now(), current_user().username
     )
     db.commit()
     return _quiet(period, inside), 201

@@ -264,7 +264,8 @@ def _events_page(wanted: Filter, heading: str) -> Any:
     return render_template("public/events.html", events=events, heading=heading,
                            feed_links=feed_links(Filter(wanted.municipalities,
                                                         wanted.initiatives, ("event",))),
-                           ics_url=url_for("public.feeds", fmt="ics", **ics), item_href=_href)
+                           ics_url=url_for("public.feeds", fmt="ics", **ics),  # type: ignore[arg-type]
+                           item_href=_href)
 
 
 @bp.get("/events")

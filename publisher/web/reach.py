@@ -178,7 +178,7 @@ def citatboks_to_draft() -> Any:
             url_for(
                 "reach.citatboks_page",
                 municipality=request.form.get("municipality", ""),
-                **{"from": request.form.get("from", ""), "to": request.form.get("to", "")},
+                **{"from": request.form.get("from", ""), "to": request.form.get("to", "")},  # type: ignore[arg-type]
             )
         )
     db.commit()

@@ -51,7 +51,7 @@ class FeedCache:
 def select_items(session: Session, fmt: str, wanted: Filter, now: datetime) -> list[PublicItem]:
     """The items a feed in `fmt` with filter `wanted` holds."""
     if fmt == "ics":
-        kinds = ("event",)
+        kinds: tuple[str, ...] = ("event",)
         limit = CALENDAR_LENGTH
     else:
         kinds = wanted.kinds

@@ -180,7 +180,7 @@ def next_delay(attempts: int) -> float | None:
     return base * random.uniform(0.9, 1.1)  # noqa: S311 (spreading load, not security)
 
 
-Pauser = Callable[[Session, Subscription, datetime], None]
+Pauser = Callable[[Session, Subscription, datetime], object]
 
 
 def deliver_one(session: Session, message_id: int, now: datetime, *, http: requests.Session,

@@ -20,14 +20,14 @@ class LinkCount:
 
 def share_clicks(session: Session, draft_id: int) -> list[LinkCount]:
     """The draft's tracked links with their total clicks, most clicked first."""
-    totals = dict(
-        session.execute(
+    totals: dict[int, int] = {
+        link_id: int(total or 0) for link_id, total in session.execute(
             select(LinkClick.link_id, func.sum(LinkClick.clicks))
             .join(TrackedLink, TrackedLink.id == LinkClick.link_id)
             .where(TrackedLink.draft_id == draft_id)
             .group_by(LinkClick.link_id)
-        ).all()
-    )
+        )
+    }
     links = session.scalars(
         select(TrackedLink)
         .options(joinedload(TrackedLink.municipality))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from drafts.models import Draft, Municipality, draft_municipality
@@ -131,9 +131,9 @@ def _sums(items: list[Item]) -> tuple[Figures, dict[str, Figures]]:
     return totals, by_channel
 
 
-def _rollup_filter(query: Query) -> list[object]:
+def _rollup_filter(query: Query) -> list[ColumnElement[bool]]:
     """WHERE clauses for the rollup rows that count for the query (see the module docstring)."""
-    where: list[object] = [
+    where: list[ColumnElement[bool]] = [
         ReachRollup.day >= query.period.start,
         ReachRollup.day <= query.period.end,
     ]
