@@ -161,9 +161,72 @@ def stop_workers(procs: list[WorkerProc]) -> None:
             proc.popen.wait()
 
 
+def profile_threads(out: Path) -> Any:
+    """Profile every thread of this process by its own CPU time (cProfile with thread_time).
+
+    cProfile hooks one thread only, so each thread started from now on runs under its own
+    profiler; the returned `dump()` merges them (and the calling thread's) into `out`.
+    """
+    import cProfile
+    import threading
+
+    profiles: list[cProfile.Profile] = []
+    lock = threading.Lock()
+    run = threading.Thread.run
+
+    def profiled_run(self: threading.Thread) -> None:
+        prof = cProfile.Profile(time.thread_time)
+        with lock:
+            profiles.append(prof)
+        prof.enable()
+        try:
+            run(self)
+        finally:
+            prof.disable()
+
+    threading.Thread.run = profiled_run  # type: ignore[method-assign]
+    main_prof = cProfile.Profile(time.thread_time)
+    profiles.append(main_prof)
+    main_prof.enable()
+
+    def dump() -> None:
+        import pstats
+
+        main_prof.disable()
+        with lock:
+            for prof in profiles:  # a thread still running stops being counted here
+                prof.disable()
+            stats = pstats.Stats(profiles[0])
+            for prof in profiles[1:]:
+                stats.add(prof)
+        stats.dump_stats(str(out))
+
+    return dump
+
+
+def print_profile(path: Path, top: int, deliveries: int) -> None:
+    """The top of a merged worker profile, by cumulative CPU, with ms per delivery."""
+    import io
+    import pstats
+
+    stats = pstats.Stats(str(path), stream=io.StringIO())
+    stats.sort_stats("cumulative")
+    rows = []
+    for key in stats.fcn_list[:top]:  # type: ignore[attr-defined]
+        calls, _prim, tottime, cumtime, _callers = stats.stats[key]  # type: ignore[attr-defined]
+        name = f"{Path(key[0]).name}:{key[1]}({key[2]})"
+        rows.append(f"{cumtime / deliveries * 1000:9.3f} {tottime / deliveries * 1000:9.3f} "
+                    f"{calls / deliveries:9.2f}  {name}")
+    print(f"profile (worker CPU by thread_time, per delivery; N={deliveries}; {path})")
+    print(f"{'cum ms':>9} {'own ms':>9} {'calls':>9}  function")
+    print("\n".join(rows), flush=True)
+
+
 def worker_main(database_url: str, sandbox_url: str, worker_id: str, log: str,
                 settings: dict[str, Any]) -> None:
     """One worker until SIGTERM: schedules.worker.main with the service's adapter factory."""
+    profile_out = settings.pop("profile_out", None)
+    dump = profile_threads(Path(profile_out) / f"{worker_id}.prof") if profile_out else None
     from publisher.config import load_settings
     from publisher.flows.accounts import adapter_factory
     from schedules.worker import main
@@ -180,7 +243,11 @@ def worker_main(database_url: str, sandbox_url: str, worker_id: str, log: str,
     factory = adapter_factory(service, lambda env: {"bearer_token": f"{env.split('_')[-1]}-b"})
     engine = make_engine(database_url, pool_size=int(settings.get("pool_size", 8)) + 4,
                          max_overflow=10)
-    main(engine, factory, settings, worker_id=worker_id)
+    try:
+        main(engine, factory, settings, worker_id=worker_id)
+    finally:
+        if dump is not None:
+            dump()
 
 
 # the queue --------------------------------------------------------------------------------------
@@ -306,6 +373,8 @@ def drain(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
     sandbox, sandbox_url = start_sandbox(args.latency)
     peek = peek_engine(url)
     settings = worker_settings(args)
+    if args.profile:  # each worker writes its own merged profile; the first is printed
+        settings["profile_out"] = str(work_dir)
     procs = start_workers(url, sandbox_url, args.workers, work_dir / "drain-logs", settings)
     try:
         cpu_before = [cpu_seconds(p.popen.pid) for p in procs]
@@ -407,6 +476,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool-size", type=int, default=0, help="per worker (default A × C)")
     parser.add_argument("--settings", default="{}", help="more worker settings as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--profile", action="store_true",
+                        help="drain: run the worker under cProfile (per-thread CPU time) and "
+                             "print the top of the profile (inflates the CPU figures)")
+    parser.add_argument("--profile-top", type=int, default=15)
     parser.add_argument("--sandbox-url", default="", help=argparse.SUPPRESS)
     parser.add_argument("--worker-id", default="w", help=argparse.SUPPRESS)
     parser.add_argument("--log", default="", help=argparse.SUPPRESS)
@@ -419,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
     print(machine(), f"work_dir={work_dir}", flush=True)
     if args.mode in ("all", "drain"):
         report(drain(args, work_dir))
+        if args.profile:
+            print_profile(work_dir / "w0.prof", args.profile_top, args.n)
     if args.mode in ("all", "stream"):
         report(stream(args, work_dir))
     if not args.keep:

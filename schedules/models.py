@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from drafts.models import Base, ChannelAccount, Draft, utcnow
@@ -77,7 +77,7 @@ class Delivery(Base):
     draft_id: Mapped[int] = mapped_column(ForeignKey("draft.id", ondelete="CASCADE"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("channel_account.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
-    due_at: Mapped[datetime]
+    due_at: Mapped[datetime] = mapped_column()
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.SCHEDULED.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # publish calls made
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -108,6 +108,10 @@ class Delivery(Base):
     __table_args__ = (
         # The claim query: due work by status, oldest first.
         Index("ix_delivery_status_due_at", "status", "due_at"),
+        # ... and in the order it takes it: by the effective due time (a retry waits for its
+        # next_attempt_at), then id; claim.find_due reads it one status at a time (issue 14).
+        Index("ix_delivery_status_effective_due", "status",
+              func.coalesce(next_attempt_at, due_at), "id"),
     )
 
     def __repr__(self) -> str:

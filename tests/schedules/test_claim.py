@@ -32,6 +32,25 @@ def test_only_due_deliveries_are_claimed(session):
     assert claim_due(session, NOW, "w2", 10, 300) == []
 
 
+def test_due_work_of_every_status_is_found_most_overdue_first_and_cut_at_the_limit(session):
+    # find_due reads one status at a time along the effective-due index and merges: the order
+    # must still be the effective due time (a retry's next_attempt_at, else due_at), then id.
+    _, [first_try, retry, unconfirmed, expired, newest] = scheduled(session, n_accounts=5)
+    first_try.due_at = NOW - timedelta(minutes=3)
+    retry.due_at, retry.next_attempt_at = NOW - timedelta(hours=1), NOW - timedelta(minutes=1)
+    unconfirmed.status, unconfirmed.next_attempt_at = "unconfirmed", NOW - timedelta(minutes=2)
+    expired.status, expired.due_at = "running", NOW - timedelta(minutes=4)
+    expired.lease_until = NOW - timedelta(seconds=1)
+    newest.due_at = NOW
+    session.commit()
+
+    found = [c.delivery_id for c in find_due(session, NOW, 10)]
+    cut = [c.delivery_id for c in find_due(session, NOW, 3)]
+
+    assert found == [expired.id, first_try.id, unconfirmed.id, retry.id, newest.id]
+    assert cut == found[:3]
+
+
 def test_a_running_delivery_whose_lease_expired_is_claimed_for_reconciliation(session):
     _, [delivery] = scheduled(session)
     first = claim_one(session, NOW, "w1", lease=60)
