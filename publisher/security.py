@@ -44,6 +44,13 @@ def large_body(view: F) -> F:
     return view
 
 
+def public_upload(view: F) -> F:
+    """Mark a public form that takes one image from anyone (the activity suggestion): its body
+    may hold one image of the upload size; the form's own flood limit stops repetition."""
+    view._public_upload = True  # type: ignore[attr-defined]
+    return view
+
+
 def external_redirect(view: F) -> F:
     """Mark a view that may redirect to another site (a tracked link's target)."""
     view._external_redirect = True  # type: ignore[attr-defined]
@@ -80,6 +87,9 @@ def _limit_body() -> None:
     ceiling = current_app.config.get("MAX_CONTENT_LENGTH") or upload_limit()
     if _view_flag("_large_body") and user is not None and user.may_create():
         request.max_content_length = min(ceiling, upload_limit())
+    elif _view_flag("_public_upload"):
+        one_image = current_app.extensions["publisher_settings"].max_upload_bytes + BODY_LIMIT
+        request.max_content_length = min(ceiling, int(one_image))
     else:
         request.max_content_length = min(ceiling, current_app.config.get("BODY_LIMIT",
                                                                          BODY_LIMIT))

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from drafts.models import Municipality
 from publisher.auth import public
+from publisher.security import public_upload
 from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.flows.inbound import signup, suggestions
@@ -97,6 +98,7 @@ SUGGESTION_FIELDS = ("title", "text", "starts_at", "ends_at", "place", "municipa
 
 @bp.route("/suggest", methods=["GET", "POST"])
 @public
+@public_upload
 def suggest() -> Any:
     """Suggest an activity to the secretariat."""
     form = {k: request.form.get(k, "") for k in SUGGESTION_FIELDS}

@@ -332,7 +332,7 @@ def test_an_editor_submits_a_draft_for_review_and_its_approvers_are_asked(
         editor_api, db, admin, chairs):
     from drafts.approvals import ApprovalRequest
 
-    draft = arrange_draft(db, admin)
+    draft = arrange_draft(db, admin, channels=["facebook"])  # the demo has no X account
     response = editor_api.post(f"/drafts/{draft.id}/transitions", json={"action": "submit"})
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["status"] == "in_review"
@@ -341,7 +341,7 @@ def test_an_editor_submits_a_draft_for_review_and_its_approvers_are_asked(
 
 
 def test_submitting_without_anyone_to_ask_is_refused_and_changes_nothing(editor_api, db, admin):
-    draft = arrange_draft(db, admin)
+    draft = arrange_draft(db, admin, channels=["facebook"])  # the demo has no X account
     response = editor_api.post(f"/drafts/{draft.id}/transitions", json={"action": "submit"})
     assert response.status_code == 422
     assert response.get_json()["code"] == "no_approvers"
@@ -351,7 +351,7 @@ def test_submitting_without_anyone_to_ask_is_refused_and_changes_nothing(editor_
 
 def test_an_admin_approves_a_routine_draft_directly_and_it_is_scheduled(
         admin_api, db, admin, routine_policy):
-    draft = arrange_draft(db, admin)
+    draft = arrange_draft(db, admin, channels=["facebook"])  # the demo has no X account
     admin_api.post(f"/drafts/{draft.id}/transitions", json={"action": "submit"})
     response = admin_api.post(f"/drafts/{draft.id}/transitions",
                               json={"action": "approve", "version": 1})
@@ -367,7 +367,7 @@ def test_an_admin_approves_a_routine_draft_directly_and_it_is_scheduled(
 
 
 def test_an_admin_cannot_approve_past_the_outside_approvers(admin_api, db, admin, chairs):
-    draft = arrange_draft(db, admin)
+    draft = arrange_draft(db, admin, channels=["facebook"])  # the demo has no X account
     admin_api.post(f"/drafts/{draft.id}/transitions", json={"action": "submit"})
     response = admin_api.post(f"/drafts/{draft.id}/transitions", json={"action": "approve"})
     assert response.status_code == 409

@@ -32,9 +32,19 @@ EXPECTED_PUBLIC = {
     "approve.page",  # approvers have no login: the signed link in their email is the key
     "approve.decide",
     "links.follow",  # tracked short links in published posts, followed by anyone
+    "health.favicon",
+    "calendar.ical",  # the private calendar feed: its secret address is the key
+    # the public site and its feeds (published items only)
+    "public.index", "public.events", "public.municipality_events", "public.initiative_events",
+    "public.item", "public.feeds", "public.feeds_help", "public.municipality_feed",
+    # a subscription's own links: confirming, one-click unsubscribe, the private feed (token)
+    "subscriber.confirm", "subscriber.one_click", "subscriber.private_feed",
+    # what the public sends in
+    "inbound.newsletter", "inbound.newsletter_done", "inbound.suggest", "inbound.suggest_done",
 }
-# POST routes outside /api/ that may be called without a CSRF token (inbound webhooks, say).
-CSRF_EXEMPT: set[str] = set()
+# POST routes outside /api/ that may be called without a CSRF token: RFC 8058 one-click
+# unsubscribe is posted by the reader's mail program, which has no session or form token.
+CSRF_EXEMPT: set[str] = {"subscriber.one_click"}
 CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 
 
