@@ -17,13 +17,13 @@ from sqlalchemy import select
 
 from drafts.models import Municipality
 from publisher.auth import public
-from publisher.security import public_upload
 from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.flows.inbound import signup, suggestions
 from publisher.flows.inbound.throttle import RateLimited
 from publisher.flows.inbound.words import SIGNUP_WORDS, field_message, rate_limited
 from publisher.i18n import lang
+from publisher.security import public_upload
 
 bp = Blueprint("inbound", __name__)
 # The forms' places in the public site's menu (publisher.web.public takes them at registration).
