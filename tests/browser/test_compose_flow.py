@@ -85,7 +85,8 @@ def test_compose_find_edit_and_read_the_history_in_danish_then_english(
 
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
     expect(page.locator(".flashes")).to_contain_text("Kladden er gemt.")
-    expect(page.get_by_role("img", name=re.compile("Plakat for koncertaftenen"))).to_be_visible()
+    expect(page.get_by_role("region", name="Billeder").get_by_role(
+        "img", name=re.compile("Plakat for koncertaftenen"))).to_be_visible()
     check_a11y(page)
 
     page.get_by_role("link", name="Kø", exact=True).click()
