@@ -14,6 +14,7 @@ from marshmallow import fields
 from drafts.validation import FieldError
 from publisher.api import problems
 from publisher.api.base import bp, documented
+from publisher.api.schemas import Text
 from publisher.db import get_session
 from publisher.flows.reach.citatboks import citatboks
 from publisher.flows.reach.params import Problem, parse_query
@@ -31,31 +32,31 @@ WORDS: dict[str, tuple[str, str]] = {
 
 
 class ReachArgsSchema(ma.Schema):
-    municipality = fields.String(
+    municipality = Text(
         metadata={
             "description": "Municipality slug; leave out for the whole region (each item once)."
         }
     )
-    from_ = fields.String(
+    from_ = Text(
         data_key="from",
         metadata={
             "description": "First day, YYYY-MM-DD (Copenhagen); default 30 days ago / last month."
         },
     )
-    to = fields.String(metadata={"description": "Last day, YYYY-MM-DD, included."})
-    initiative = fields.String(metadata={"description": "Initiative slug."})
-    channel = fields.String(
+    to = Text(metadata={"description": "Last day, YYYY-MM-DD, included."})
+    initiative = Text(metadata={"description": "Initiative slug."})
+    channel = Text(
         metadata={"enum": ["facebook", "instagram", "website", "newsletter", "x", "link"]}
     )
 
 
 class CitatboksArgsSchema(ReachArgsSchema):
-    municipality = fields.String(required=True)
-    lang = fields.String(load_default="da", validate=ma.validate.OneOf(["da", "en"]))
+    municipality = Text(required=True)
+    lang = Text(load_default="da", validate=ma.validate.OneOf(["da", "en"]))
 
 
 class ReportArgsSchema(CitatboksArgsSchema):
-    format = fields.String(load_default="html", validate=ma.validate.OneOf(["html", "docx", "csv"]))
+    format = Text(load_default="html", validate=ma.validate.OneOf(["html", "docx", "csv"]))
 
 
 def _metrics_schema() -> type[ma.Schema]:
