@@ -200,13 +200,12 @@ def reach_group() -> None:
 @with_appcontext
 def reach_collect(everything: bool) -> None:
     """Collect reach figures that are due (or all of them with --all)."""
-    from publisher.flows.accounts import build_adapter
+    from publisher.flows.accounts import adapter_factory
     from publisher.flows.reach.collect import collect_all, collect_due
 
-    settings: Any = current_app.extensions["publisher_settings"]
     now = datetime.now(UTC)
     session = get_session()
-    factory = lambda row: build_adapter(settings, row)  # noqa: E731
+    factory = adapter_factory(current_settings())
     run = (
         collect_all(session, factory, now)
         if everything

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, abort, current_app, g, request, url_for
 from flask_wtf.csrf import CSRFProtect
 
+from publisher.config import current_settings
+
 csrf = CSRFProtect()
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,7 +79,7 @@ def safe_next(target: str | None, default: str | None = None) -> str:
 
 
 def upload_limit() -> int:
-    settings = current_app.extensions["publisher_settings"]
+    settings = current_settings()
     return int(settings.max_upload_bytes * settings.images_per_draft + BODY_LIMIT)
 
 
@@ -88,7 +90,7 @@ def _limit_body() -> None:
     if _view_flag("_large_body") and user is not None and user.may_create():
         request.max_content_length = min(ceiling, upload_limit())
     elif _view_flag("_public_upload"):
-        one_image = current_app.extensions["publisher_settings"].max_upload_bytes + BODY_LIMIT
+        one_image = current_settings().max_upload_bytes + BODY_LIMIT
         request.max_content_length = min(ceiling, int(one_image))
     else:
         request.max_content_length = min(ceiling, current_app.config.get("BODY_LIMIT",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from marshmallow import fields, validate
 from sqlalchemy import select
@@ -22,11 +21,11 @@ from publisher.api import present, problems
 from publisher.api.base import bp, current_user, documented, now
 from publisher.api.schemas import CodedSchema, Text
 from publisher.auth import actor
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.flows.manage.accounts import OPTIONS, test_account, update_account
 from publisher.i18n import lang
 
-MAX_ID = 2**31 - 1
 ACCOUNT_EXAMPLE = {
     "id": 4, "platform": "newsletter", "name": "Kulturmetropolens nyhedsbrev",
     "external_id": "kmp0list01", "municipality": None, "active": True, "health": "ok",
@@ -76,8 +75,6 @@ class ConnectionSchema(CodedSchema):
 
 
 def _load(account_id: int) -> ChannelAccount | None:
-    if not 1 <= account_id <= MAX_ID:
-        return None
     return get_session().get(ChannelAccount, account_id)
 
 
@@ -148,7 +145,7 @@ def post_test(account_id: int) -> Any:
     if account is None:
         return _missing()
     db = get_session()
-    ok = test_account(db, current_app.extensions["publisher_settings"], account, now=now(),
+    ok = test_account(db, current_settings(), account, now=now(),
                       actor=actor())
     db.commit()
     message = account.health_detail if ok else reason_text(

@@ -264,20 +264,7 @@ def put_policy(data: dict[str, Any], draft_id: int) -> Any:
 def approve_as_admin(draft_id: int) -> Any:
     """An administrator's own approval, for a draft whose policy has no outside approver
     (mode none); the draft is scheduled. Otherwise 409 with code outside_approvers."""
-    draft, refusal = _editable(draft_id, admin=True)
-    if refusal is not None:
-        return refusal
-    db = get_session()
-    try:
-        approval.admin_approve(db, draft, now(), actor())
-    except rules.NotReady as exc:
-        db.rollback()
-        return _not_ready(exc)
-    except approval.FlowRefused as exc:
-        db.rollback()
-        return _refusal(exc.code, draft)
-    db.commit()
-    return _status(draft)
+    return _admin_step(draft_id, approval.admin_approve)
 
 
 @bp.route("/drafts/<int:draft_id>/approvals/release", methods=["POST"], tags=["approvals"])
@@ -286,12 +273,18 @@ def approve_as_admin(draft_id: int) -> Any:
 @bp.doc(operationId="releaseApprovalHold")
 def release_hold(draft_id: int) -> Any:
     """Lift the deadline hold (admins); an approved draft is then scheduled."""
+    return _admin_step(draft_id, approval.release_hold)
+
+
+def _admin_step(draft_id: int, step: Any) -> Any:
+    """Run an administrator's approval step (`step(session, draft, now, actor)`) and answer
+    with the approval status, or with what refused it (nothing changes then)."""
     draft, refusal = _editable(draft_id, admin=True)
     if refusal is not None:
         return refusal
     db = get_session()
     try:
-        approval.release_hold(db, draft, now(), actor())
+        step(db, draft, now(), actor())
     except rules.NotReady as exc:
         db.rollback()
         return _not_ready(exc)
@@ -303,8 +296,6 @@ def release_hold(draft_id: int) -> Any:
 
 
 def _request_of(draft: Any, request_id: int) -> ApprovalRequest | None:
-    if not 1 <= request_id <= 2**31 - 1:
-        return None
     found = get_session().get(ApprovalRequest, request_id)
     return found if found is not None and found.draft_id == draft.id else None
 

@@ -38,7 +38,6 @@ from publisher.flows.editing import InQuietPeriod, create_draft, edit_draft
 from publisher.flows.manage.media import raw_input
 from publisher.i18n import lang
 
-MAX_ID = 2**31 - 1  # larger ids cannot exist, and PostgreSQL would refuse to compare them
 ETAG = {"ETag": {"description": 'The draft\'s version, e.g. "3": send it back as If-Match.',
                  "schema": {"type": "string"}}}
 CREATE_EXAMPLE = {
@@ -51,8 +50,6 @@ LOCATION = {"Location": {"description": "Where the new draft is.", "schema": {"t
 
 
 def _load(draft_id: int, *, for_update: bool = False) -> Draft | None:
-    if not 1 <= draft_id <= MAX_ID:
-        return None
     query = select(Draft).where(Draft.id == draft_id)
     if for_update:
         query = query.with_for_update()

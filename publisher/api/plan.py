@@ -33,7 +33,6 @@ from schedules.plan import PlanSlot, QuietPeriod, RhythmGoal
 from schedules.slots import next_free_slot, rhythm
 
 MAX_DAYS = 92
-MAX_ID = 2**31 - 1  # larger ids cannot exist, and PostgreSQL would refuse to compare them
 
 
 def _most(length: int) -> validate.Length:
@@ -329,7 +328,7 @@ def move_calendar_item(args: dict[str, Any], id: int) -> Any:
     """Move an item to a local day and time; re-checks quiet periods, the channels' rules and
     the approval deadline (409 with `code` when refused; nothing changes)."""
     db, settings = get_session(), current_settings()
-    draft = db.get(Draft, id) if 1 <= id <= MAX_ID else None
+    draft = db.get(Draft, id)
     if draft is None:
         return problems.not_found()
     if not current_user().may_edit(draft):
@@ -416,7 +415,7 @@ def delete_slot(id: int) -> Any:
     if (refused := _planner_only()) is not None:
         return refused
     db = get_session()
-    if not 1 <= id <= MAX_ID or not plan.delete_slot(db, id):
+    if not plan.delete_slot(db, id):
         return problem(404, _("Not found"), _("There is nothing with this id."))
     db.commit()
     return "", 204
@@ -481,7 +480,7 @@ def delete_goal(id: int) -> Any:
     if (refused := _planner_only()) is not None:
         return refused
     db = get_session()
-    if not 1 <= id <= MAX_ID or not plan.delete_goal(db, id):
+    if not plan.delete_goal(db, id):
         return problem(404, _("Not found"), _("There is nothing with this id."))
     db.commit()
     return "", 204
@@ -571,7 +570,7 @@ def delete_quiet(id: int) -> Any:
     if (refused := _planner_only()) is not None:
         return refused
     db = get_session()
-    if not 1 <= id <= MAX_ID or not plan.delete_quiet_period(db, id):
+    if not plan.delete_quiet_period(db, id):
         return problem(404, _("Not found"), _("There is nothing with this id."))
     db.commit()
     return "", 204

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 from flask import current_app
@@ -15,6 +14,7 @@ from drafts.validation import FieldError
 from publisher.api import problems
 from publisher.api.base import bp, documented
 from publisher.api.schemas import Text
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.flows.reach.citatboks import citatboks
 from publisher.flows.reach.params import Problem, parse_query
@@ -116,7 +116,7 @@ def _query(
         )
         if v is not None
     }
-    zone = ZoneInfo(current_app.extensions["publisher_settings"].timezone)
+    zone = current_settings().zone
     today = datetime.now(UTC).astimezone(zone).date()
     query, found = parse_query(
         get_session(), raw, today, need_municipality=need_municipality, default=default

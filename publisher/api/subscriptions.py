@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from marshmallow import fields
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from publisher.api import problems
 from publisher.api.base import bp, current_user, documented, now
 from publisher.api.schemas import CodedSchema, Text
 from publisher.auth import actor
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.flows.feeds import subscriptions as flow
 from publisher.flows.feeds.filters import FilterError, make_filter
@@ -123,7 +124,7 @@ def _present(sub: Subscription, shown: str | None = None) -> dict[str, Any]:
     if shown and sub.delivery == Delivery.WEBHOOK.value:
         data["secret"] = shown
     if shown and sub.delivery == Delivery.FEED.value:
-        base = current_app.extensions["publisher_settings"].base_url.rstrip("/")
+        base = current_settings().base_url.rstrip("/")
         data["feed_urls"] = {f: base + url_for("subscriber.private_feed", token=shown, fmt=f)
                              for f in FORMATS}
     return data
@@ -184,7 +185,7 @@ def _input(data: dict[str, Any]) -> tuple[flow.SubscriptionInput | None, list[Fi
         contact_name=data["contact_name"], municipality_id=munis.get(owner or ""),
         locale=data["locale"], delivery=data["delivery"], filter=chosen,
         webhook_url=data["webhook_url"].strip(), cadence=data["cadence"])
-    settings = current_app.extensions["publisher_settings"]
+    settings = current_settings()
     from publisher.flows.feeds.ssrf import networks
 
     errors = [_error(p.field, p.code, p.detail)
@@ -211,7 +212,7 @@ def create_subscription(data: dict[str, Any]) -> Any:
         return problems.invalid(errors)
     db = get_session()
     sub, shown = flow.subscribe(db, cleaned, now=now(), actor=actor(),
-                                settings=current_app.extensions["publisher_settings"])
+                                settings=current_settings())
     db.commit()
     return _present(sub, shown), 201
 

@@ -89,9 +89,11 @@ def _secretariat_only() -> Any:
 
 
 def _find(suggestion_id: int) -> Suggestion | Any:
-    # Larger ids cannot exist, and the database would refuse to compare them (a 500).
-    in_range = 1 <= suggestion_id <= 2**31 - 1
-    found = get_session().get(Suggestion, suggestion_id) if in_range else None
+    """The suggestion, or the problem answer: 403 for anyone but the secretariat, 404."""
+    refused = _secretariat_only()
+    if refused is not None:
+        return refused
+    found = get_session().get(Suggestion, suggestion_id)
     if found is None:
         return problem(404, _("No such suggestion"), _("There is no suggestion with this id."))
     return found
@@ -124,9 +126,6 @@ def list_suggestions(args: dict[str, Any]) -> Any:
 @bp.doc(operationId="getSuggestion")
 def get_suggestion(suggestion_id: int) -> Any:
     """One suggestion."""
-    refused = _secretariat_only()
-    if refused is not None:
-        return refused
     found = _find(suggestion_id)
     return present(found) if isinstance(found, Suggestion) else found
 
@@ -138,9 +137,6 @@ def get_suggestion(suggestion_id: int) -> Any:
 @bp.doc(operationId="acceptSuggestion")
 def accept_suggestion(args: dict[str, Any], suggestion_id: int) -> Any:
     """Turn the suggestion into a draft of `initiative`; the sender is told by email."""
-    refused = _secretariat_only()
-    if refused is not None:
-        return refused
     found = _find(suggestion_id)
     if not isinstance(found, Suggestion):
         return found
@@ -165,9 +161,6 @@ def accept_suggestion(args: dict[str, Any], suggestion_id: int) -> Any:
 @bp.doc(operationId="declineSuggestion")
 def decline_suggestion(args: dict[str, Any], suggestion_id: int) -> Any:
     """Decline the suggestion with a reason; the sender is told by email."""
-    refused = _secretariat_only()
-    if refused is not None:
-        return refused
     found = _find(suggestion_id)
     if not isinstance(found, Suggestion):
         return found

@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from drafts.approval_timing import due_holds, due_reminders, hold, mark_reminded
 from drafts.models import Draft, utcnow
 from drafts.states import Status
+from publisher.config import current_settings
 from publisher.flows import notices
 from publisher.flows.inbound.suggestions import erase_old_contacts
 from publisher.flows.inbound.throttle import forget_old_submissions
@@ -61,12 +62,12 @@ def send_share_kits(session: Session, now: datetime) -> int:
 
 def erase_suggestion_contacts(session: Session, now: datetime) -> int:
     """Blank the contact details of suggestions decided longer ago than the setting."""
-    return erase_old_contacts(session, current_app.extensions["publisher_settings"], now)
+    return erase_old_contacts(session, current_settings(), now)
 
 
 def prune_form_counts(session: Session, now: datetime) -> int:
     """Forget public-form submission counts older than the rate-limit window."""
-    settings = current_app.extensions["publisher_settings"]
+    settings = current_settings()
     pruned = forget_old_submissions(session, settings, now)
     session.commit()
     return pruned

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from drafts.models import Draft
+from publisher.config import current_settings
 from publisher.i18n import lang
 from schedules.models import Delivery, DeliveryStatus
 from schedules.wording import problem_text
@@ -16,7 +16,7 @@ from schedules.wording import problem_text
 
 def delivery_problem(delivery: Delivery, language: str | None = None) -> str:
     """What is wrong with a delivery, in words that match its status (current language)."""
-    zone: ZoneInfo = current_app.extensions["publisher_settings"].zone
+    zone: ZoneInfo = current_settings().zone
     return problem_text(delivery.status, delivery.last_error, held_reason=delivery.held_reason,
                         next_attempt_at=delivery.next_attempt_at, attempts=delivery.attempts,
                         zone=zone, lang=language or lang())

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from drafts.models import Initiative, Municipality
 from publisher.auth import public
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.flows.feeds.filters import Filter, FilterError, make_filter
 from publisher.flows.feeds.formats import FORMATS, FeedContext, Rendered
@@ -62,7 +63,7 @@ def now_utc() -> datetime:
 
 
 def base_url() -> str:
-    return str(current_app.extensions["publisher_settings"].base_url).rstrip("/")
+    return str(current_settings().base_url).rstrip("/")
 
 
 def item_url(item: PublicItem) -> str:
@@ -95,7 +96,7 @@ def _feed_title(wanted: Filter) -> str:
 
 
 def feed_context(wanted: Filter, self_url: str) -> FeedContext:
-    settings = current_app.extensions["publisher_settings"]
+    settings = current_settings()
     org = current_app.extensions["organisation"].name
     return FeedContext(
         title=_feed_title(wanted),
@@ -228,7 +229,7 @@ def event_json_ld(found: PublicItem) -> dict[str, Any] | None:
     """schema.org Event for an event's page."""
     if found.kind != "event" or found.event_start is None:
         return None
-    zone = current_app.extensions["publisher_settings"].zone
+    zone = current_settings().zone
     facts = found.facts
     data: dict[str, Any] = {
         "@context": "https://schema.org", "@type": "Event", "name": found.title,

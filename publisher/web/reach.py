@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -24,6 +23,7 @@ from sqlalchemy import select
 from channels.base import reason_text
 from drafts.models import CHANNEL_NAMES, Initiative, Municipality
 from publisher.auth import actor
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.flows.reach import report as reports
 from publisher.flows.reach.citatboks import citatboks
@@ -57,7 +57,7 @@ def problem_text(problem: Problem) -> str:
 
 
 def _today() -> Any:
-    zone = ZoneInfo(current_app.extensions["publisher_settings"].timezone)
+    zone = current_settings().zone
     return datetime.now(UTC).astimezone(zone).date()
 
 
@@ -160,7 +160,7 @@ def citatboks_to_draft() -> Any:
         flash(_("You may not create drafts."), "error")
         return redirect(url_for("reach.citatboks_page"))
     db = get_session()
-    zone = ZoneInfo(current_app.extensions["publisher_settings"].timezone)
+    zone = current_settings().zone
     draft, problems = citatboks_draft(
         db,
         request.form.get("text", ""),

@@ -15,7 +15,6 @@ from flask import (
     Blueprint,
     Flask,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -30,6 +29,7 @@ from sqlalchemy import select
 from drafts.models import Initiative, Municipality, Role
 from drafts.states import audit
 from publisher.auth import actor, public
+from publisher.config import current_settings
 from publisher.db import get_session
 from publisher.flows.feeds import digests
 from publisher.flows.feeds import subscriptions as flow
@@ -85,12 +85,8 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def settings() -> Any:
-    return current_app.extensions["publisher_settings"]
-
-
 def allowed() -> Any:
-    return networks(settings().webhook_allow_networks)
+    return networks(current_settings().webhook_allow_networks)
 
 
 def message(error: flow.SubscriptionError) -> str:
@@ -160,7 +156,7 @@ def new() -> Any:
         if data is not None:
             db = get_session()
             sub, shown = flow.subscribe(db, data, now=now_utc(), actor=actor(),
-                                        settings=settings())
+                                        settings=current_settings())
             db.commit()
             return render_template("subscriptions/created.html", sub=sub, shown=shown,
                                    feed_urls=_feed_urls(shown) if sub.delivery == "feed"
@@ -171,7 +167,7 @@ def new() -> Any:
 
 
 def _feed_urls(token: str | None) -> dict[str, str]:
-    base = settings().base_url.rstrip("/")
+    base = current_settings().base_url.rstrip("/")
     return {fmt: base + url_for("subscriber.private_feed", token=token, fmt=fmt)
             for fmt in FORMATS} if token else {}
 
@@ -232,12 +228,12 @@ def private_feed(token: str, fmt: str) -> Any:
         abort(404)
     from publisher.flows.feeds.filters import from_dict
 
-    return serve_feed(fmt, from_dict(sub.filters), settings().base_url.rstrip("/")
+    return serve_feed(fmt, from_dict(sub.filters), current_settings().base_url.rstrip("/")
                       + request.path, cache_control="private, max-age=60")
 
 
 def _by_signed(token: str, kind: str) -> Subscription:
-    sub_id = digests.load_token(settings().secret_key, token, kind)
+    sub_id = digests.load_token(current_settings().secret_key, token, kind)
     sub = get_session().get(Subscription, sub_id) if sub_id is not None else None
     if sub is None:
         abort(404)

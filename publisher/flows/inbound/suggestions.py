@@ -21,9 +21,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from drafts.images import ImageRejected, ImageRules, check_and_store
+from drafts.images import ImageRejected, check_and_store
 from drafts.models import Draft, Initiative, Kind, Media, Municipality
 from drafts.service import create_draft
+from drafts.states import Actor
 from drafts.suggestions import (
     NAME_MAX,
     PHONE_MAX,
@@ -42,6 +43,7 @@ from drafts.validation import DraftInput, parse_moment
 from publisher.config import Settings
 from publisher.flows.inbound.signup import EMAIL, EMAIL_MAX
 from publisher.flows.inbound.throttle import count_submission
+from publisher.flows.manage.media import image_rules
 from publisher.flows.notices import queue_template
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,6 @@ FORM = "suggestion"
 ALT_MAX = 1000
 PHONE = re.compile(r"[0-9+() .-]{6,40}")
 
-Actor = tuple[str, int | None, str]
 
 
 class SuggestionRefused(Exception):
@@ -130,18 +131,13 @@ def check_suggestion(session: Session, raw: dict[str, Any], zone: ZoneInfo, now:
         organisation=values["organisation"], locale=locale)
 
 
-def _image_rules(settings: Settings) -> ImageRules:
-    return ImageRules(max_bytes=settings.max_upload_bytes, min_side=settings.min_image_side,
-                      max_side=settings.max_image_side, max_pixels=settings.max_image_pixels)
-
-
 def _store_image(settings: Settings, upload: Upload) -> Media:
     if len(upload.alt_text) > ALT_MAX:
         raise SuggestionRefused({"alt_text": ("too_long", {"max": ALT_MAX})})
     if not upload.alt_text.strip():
         raise SuggestionRefused({"alt_text": ("alt_required", {})})
     try:
-        stored = check_and_store(upload.data, _image_rules(settings), Path(settings.upload_dir))
+        stored = check_and_store(upload.data, image_rules(settings), Path(settings.upload_dir))
     except ImageRejected as exc:
         raise SuggestionRefused({"image": (f"image_{exc.code}", dict(exc.params))}) from exc
     name = Path(upload.filename.replace("\\", "/")).name.strip()[:255] or "image"

@@ -16,12 +16,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from drafts.models import ChannelAccount
-from drafts.states import audit
+from drafts.states import Actor, audit
 from publisher.config import Settings
 from publisher.flows.accounts import check_connection
 from publisher.flows.firstday import paused
 
-Actor = tuple[str, int | None, str]
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 

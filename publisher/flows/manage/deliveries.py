@@ -13,11 +13,10 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from drafts.models import ChannelAccount, Draft, Municipality, User
+from drafts.states import Actor
 from schedules.dispatcher import retry_now
 from schedules.models import Attempt, Delivery
 from schedules.outbox import ScheduleError, cancel_delivery
-
-Actor = tuple[str, int | None, str]
 
 
 class DeliveryRefused(Exception):

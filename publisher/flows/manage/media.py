@@ -16,13 +16,13 @@ from werkzeug.datastructures import FileStorage
 
 from drafts.images import ImageRejected, ImageRules, check_and_store
 from drafts.models import Draft, Media
+from drafts.states import Actor
 from drafts.validation import LIMITS, DraftInput, clean_draft_input
 from publisher.config import Settings
 from publisher.flows.editing import edit_draft
 from publisher.i18n import lang
 
 Problem = tuple[str, str]
-Actor = tuple[str, int | None, str]
 
 
 def image_rules(settings: Settings) -> ImageRules:

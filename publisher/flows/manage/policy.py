@@ -9,10 +9,8 @@ from sqlalchemy.orm import Session
 
 from drafts.approvals import MAX_HOURS, Mode, Policy, PolicyProblem, Rule, ensure_policy_row
 from drafts.models import Approver, Draft
-from drafts.states import audit
+from drafts.states import Actor, audit
 from publisher.flows import approval
-
-Actor = tuple[str, int | None, str]
 
 
 def check_policy(session: Session, mode: str, rule: str, approver_ids: list[int],

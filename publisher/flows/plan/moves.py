@@ -22,7 +22,7 @@ from drafts.approval_timing import is_held, release
 from drafts.approvals import Decision, Mode, current_requests, effective_policy
 from drafts.localtime import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc
 from drafts.models import Draft
-from drafts.states import Status
+from drafts.states import Actor, Status
 from publisher.config import Settings
 from publisher.flows import approval as approval_flow
 from publisher.flows import editing
@@ -32,8 +32,6 @@ from schedules.models import Delivery
 from schedules.plan import QuietPeriod
 from schedules.posts import build_post
 from schedules.slots import parse_hhmm, quiet_periods_for
-
-Actor = tuple[str, int | None, str]
 
 
 class MoveRefused(Exception):

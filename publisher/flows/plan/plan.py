@@ -17,7 +17,6 @@ from drafts.models import CHANNEL_NAMES, Draft, Municipality
 from schedules.plan import PlanSlot, QuietPeriod, RhythmGoal
 from schedules.slots import items_in_quiet_period, parse_hhmm, wall_clock_utc
 
-Actor = tuple[str, int | None, str]
 Problem = tuple[str, str]  # (field, code): the face words it in the user's language
 
 

@@ -19,11 +19,10 @@ from sqlalchemy.orm import Session
 
 from drafts.approvals import ApprovalRequest, Decision
 from drafts.models import Approver
-from drafts.states import Status
+from drafts.states import Actor, Status
 from publisher.flows import approval as approval_flow
 from publisher.flows import notices as approval_mail
 
-Actor = tuple[str, int | None, str]
 VOIDING_FIELDS = frozenset({"active", "email", "municipality"})
 
 
