@@ -28,6 +28,16 @@ from publisher.security import public_upload
 bp = Blueprint("inbound", __name__)
 # The forms' places in the public site's menu (publisher.web.public takes them at registration).
 MENU = (("inbound.newsletter", _l("Newsletter")), ("inbound.suggest", _l("Suggest an activity")))
+# The forms' field labels, for the error summary (each line names its field).
+SIGNUP_LABELS = {"name": _l("Your name"), "email": _l("Email address"),
+                 "municipality": _l("Your municipality")}
+SUGGESTION_LABELS = {
+    "title": _l("Title"), "text": _l("Description"), "starts_at": _l("Starts"),
+    "ends_at": _l("Ends"), "place": _l("Place"), "municipality": _l("Municipality"),
+    "organisation": _l("Association or organiser"), "image": _l("Image file"),
+    "alt_text": _l("Image description"), "contact_name": _l("Your name"),
+    "contact_email": _l("Email address"), "contact_phone": _l("Phone"),
+}
 HONEYPOT = "website"  # a field name bots like to fill; hidden from people and screen readers
 SIGNUP_OUTCOMES = ("pending", "already_pending", "already_subscribed")
 
@@ -70,6 +80,7 @@ def newsletter() -> Any:
         else:
             return redirect(url_for("inbound.newsletter_done", outcome=outcome.value), 303)
     return render_template("public_forms/newsletter.html", form=form, errors=errors,
+                           labels=SIGNUP_LABELS,
                            municipalities=_municipalities(), honeypot=HONEYPOT), status
 
 
@@ -119,6 +130,7 @@ def suggest() -> Any:
         else:
             return redirect(url_for("inbound.suggest_done"), 303)
     return render_template("public_forms/suggest.html", form=form, errors=errors,
+                           labels=SUGGESTION_LABELS,
                            municipalities=_municipalities(), honeypot=HONEYPOT,
                            max_mb=max(1, current_settings().max_upload_bytes // (1024 * 1024)),
                            config_days=current_settings().suggestion_contact_days), status

@@ -271,3 +271,10 @@ def test_the_api_refuses_an_unknown_initiative_and_non_secretariat_users(app, cl
     assert only_suggestion(peek).status == "new"
     assert ApiClient(app, issue_token(db, editor)).get("/suggestions").status_code == 403
     assert api.get("/suggestions/999999").status_code == 404
+
+
+def test_the_error_summary_names_the_field_of_each_problem(client, db):
+    page = send(client, title="", contact_email="ida@").get_data(as_text=True)
+    summary = page.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert 'href="#f-title">Titel: Udfyld venligst feltet.' in summary
+    assert 'href="#f-contact_email">E-mailadresse: Det ligner ikke' in summary
